@@ -1,0 +1,138 @@
+"""The model registry: explicit `<dataset>-<architecture>` names mapped to one spec each.
+
+Nothing here imports TensorFlow or Keras; builders are imported when a model is built.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import fnmatch
+import importlib
+import json
+import os
+import re
+from typing import Any, Callable
+
+NAME_PATTERN = re.compile(r"^[a-z0-9]+(?:[a-z0-9]*)-[a-z0-9]+(?:-[a-z0-9]+)*$")
+CHECKPOINT_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "checkpoints")
+# Bumped when the checkpoint layout changes in a way older zoo versions cannot read.
+CHECKPOINT_FORMAT = 1
+
+_REGISTRY: dict[str, "ModelSpec"] = {}
+_ALIASES: dict[str, str] = {}
+
+
+class UnknownModelError(ValueError):
+    """Raised for a name that is not registered; the message lists the closest names."""
+
+
+@dataclasses.dataclass(frozen=True)
+class ModelSpec:
+    """Everything the zoo knows about one registered model.
+
+    Attributes:
+        name: registered name, ``<dataset>-<architecture>``.
+        builder: ``"module:function"`` returning an untrained ``keras.Model``; imported lazily.
+        builder_args: keyword arguments for the builder (architecture and preprocessing).
+        evaluator: ``"module:function"`` scoring a model on a split (the card's figure).
+        task: what the model does, e.g. ``"sentiment classification"``.
+        structure: the RNN structure it shows, e.g. ``"many-to-one"``.
+        dataset: the dataset module under ``zoo.data`` and its human name.
+        labels: output label names, when the task has them.
+        metric: the headline metric written on the card.
+        recipe: path of the training recipe, relative to the repository root.
+        description: one paragraph for the card.
+        data_license: license of the training data.
+        weights_license: license of the shipped weights.
+    """
+
+    name: str
+    builder: str
+    builder_args: dict[str, Any]
+    evaluator: str
+    task: str
+    structure: str
+    dataset: str
+    dataset_name: str
+    labels: tuple[str, ...]
+    metric: str
+    recipe: str
+    description: str
+    data_license: str
+    weights_license: str = "Apache-2.0"
+
+    @property
+    def checkpoint_file(self) -> str:
+        return f"{self.name}.keras"
+
+    @property
+    def card_path(self) -> str:
+        return os.path.join(CHECKPOINT_DIR, f"{self.name}.json")
+
+    def card(self) -> dict[str, Any] | None:
+        """The checkpoint card (metrics, sha256, size...) or None when no checkpoint is shipped."""
+        if not os.path.exists(self.card_path):
+            return None
+        with open(self.card_path, encoding="utf-8") as f:
+            return json.load(f)
+
+    @property
+    def has_checkpoint(self) -> bool:
+        return os.path.exists(self.card_path)
+
+    def builder_fn(self) -> Callable[..., Any]:
+        return _import_function(self.builder)
+
+    def evaluator_fn(self) -> Callable[..., Any]:
+        return _import_function(self.evaluator)
+
+
+def _import_function(path: str) -> Callable[..., Any]:
+    module, _, function = path.partition(":")
+    return getattr(importlib.import_module(module), function)
+
+
+def register(spec: ModelSpec) -> ModelSpec:
+    """Adds a spec; a second registration of the same name raises."""
+    if not NAME_PATTERN.match(spec.name):
+        raise ValueError(f"Model name {spec.name!r} does not follow the '<dataset>-<architecture>' pattern.")
+    if spec.name in _REGISTRY or spec.name in _ALIASES:
+        raise ValueError(f"Model name {spec.name!r} is already registered.")
+    _REGISTRY[spec.name] = spec
+    return spec
+
+
+def register_alias(old: str, new: str) -> None:
+    """Keeps a renamed model loadable under its old name (with a deprecation warning)."""
+    if old in _REGISTRY or old in _ALIASES:
+        raise ValueError(f"Model name {old!r} is already registered.")
+    _ALIASES[old] = new
+
+
+def list_models(pattern: str = "*", *, pretrained: bool = False) -> list[str]:
+    """Registered names matching a shell-style ``pattern``, sorted; only those with weights if ``pretrained``."""
+    if not isinstance(pattern, str):
+        raise TypeError(f"pattern must be a string such as 'imdb-*', got {type(pattern).__name__}.")
+    names = sorted(n for n in _REGISTRY if fnmatch.fnmatchcase(n, pattern))
+    if pretrained:
+        names = [n for n in names if _REGISTRY[n].has_checkpoint]
+    return names
+
+
+def get_spec(name: str) -> ModelSpec:
+    """The spec registered under ``name``; unknown names raise with the closest matches."""
+    if not isinstance(name, str):
+        raise TypeError(f"Model name must be a string such as 'imdb-bigru', got {type(name).__name__}.")
+    if name in _ALIASES:
+        import warnings
+
+        warnings.warn(f"Model name {name!r} is deprecated; use {_ALIASES[name]!r}.", DeprecationWarning, stacklevel=3)
+        name = _ALIASES[name]
+    if name not in _REGISTRY:
+        close = difflib.get_close_matches(name, list(_REGISTRY), n=3, cutoff=0.5)
+        hint = f" Did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
+        raise UnknownModelError(
+            f"Unknown model {name!r}.{hint} Run `zoo list` or zoo.list_models() to see all {len(_REGISTRY)} names."
+        )
+    return _REGISTRY[name]

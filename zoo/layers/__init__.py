@@ -1,0 +1,5 @@
+"""Reusable layers. Importing this package registers them with Keras, so plain
+``keras.saving.load_model`` opens zoo checkpoints after ``import zoo.layers``.
+"""
+
+from zoo.layers.text import HeadTailCrop, MaskedGlobalPooling, StandardizeText  # noqa: F401
