@@ -36,6 +36,7 @@ class ModelSpec:
         builder: ``"module:function"`` returning an untrained ``keras.Model``; imported lazily.
         builder_args: keyword arguments for the builder (architecture and preprocessing).
         evaluator: ``"module:function"`` scoring a model on a split (the card's figure).
+        pipeline: ``"module:Class"`` of the readable-output predictor.
         task: what the model does, e.g. ``"sentiment classification"``.
         structure: the RNN structure it shows, e.g. ``"many-to-one"``.
         dataset: the dataset module under ``zoo.data`` and its human name.
@@ -51,6 +52,7 @@ class ModelSpec:
     builder: str
     builder_args: dict[str, Any]
     evaluator: str
+    pipeline: str
     task: str
     structure: str
     dataset: str

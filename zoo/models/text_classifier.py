@@ -139,6 +139,60 @@ def predict_in_batches(model, texts, *, batch_size=256, progress=False, desc="pr
     return np.concatenate(out) if out else np.zeros((0,), np.float32)
 
 
+class TextClassificationPipeline:
+    """Raw text in, ``{"label", "score"}`` out.
+
+    Example:
+        >>> clf = zoo.pipeline("imdb-bigru")
+        >>> clf("A wonderful film.")
+        {'label': 'positive', 'score': 0.97}
+        >>> clf(["A wonderful film.", "Dull and far too long."])
+        [{'label': 'positive', 'score': 0.97}, {'label': 'negative', 'score': 0.95}]
+    """
+
+    def __init__(self, spec, model, *, batch_size: int = 64):
+        self.spec = spec
+        self.model = model
+        self.labels = spec.labels
+        self.batch_size = batch_size
+
+    def __repr__(self):
+        return f"TextClassificationPipeline({self.spec.name!r}, labels={self.labels})"
+
+    def predict_proba(self, texts):
+        """P(positive) per text, as a NumPy array of shape ``(n,)``."""
+        from zoo._inputs import as_text_batch
+
+        batch, _ = as_text_batch(texts)
+        return predict_in_batches(self.model, batch, batch_size=self.batch_size)
+
+    def __call__(self, texts):
+        from zoo._inputs import as_text_batch
+
+        batch, single = as_text_batch(texts)
+        results = []
+        for p in predict_in_batches(self.model, batch, batch_size=self.batch_size):
+            positive = bool(p >= 0.5)
+            results.append({"label": self.labels[int(positive)], "score": round(float(p if positive else 1.0 - p), 4)})
+        return results[0] if single else results
+
+    def tokenize(self, texts):
+        """Token ids exactly as the model sees them: int32 ``(n, sequence_length)``, 0-padded.
+
+        This is the input of the TFLite export (``zoo.export(name, dir, format="tflite")``).
+        """
+        import keras
+        import numpy as np
+        import tensorflow as tf
+
+        from zoo._inputs import as_text_batch
+
+        batch, _ = as_text_batch(texts)
+        if not hasattr(self, "_to_ids"):
+            self._to_ids = keras.Model(self.model.input, self.model.get_layer("crop").output)
+        return np.asarray(self._to_ids(tf.constant(batch)), dtype=np.int32)
+
+
 # === Registered IMDB models ===
 
 _IMDB = dict(
@@ -152,6 +206,7 @@ _IMDB = dict(
     data_license="IMDb user reviews for research use; cite Maas et al. 2011 (no license stated by the authors)",
     builder="zoo.models.text_classifier:build_text_classifier",
     evaluator="zoo.models.text_classifier:evaluate",
+    pipeline="zoo.models.text_classifier:TextClassificationPipeline",
 )
 _ARCHITECTURES = {
     "simplernn": ("A single SimpleRNN layer (Elman network).", dict(cell="simple_rnn", units=64)),

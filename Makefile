@@ -1,0 +1,41 @@
+# Two commands on a fresh machine:
+#   make demo   creates .venv, installs the pinned dependencies, runs real predictions with the shipped checkpoints
+#   make test   the same set-up, then the test suite
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+# The shared data folder beside the checkout, when it exists; override with ZOO_DATA_DIR=...
+ZOO_DATA_DIR ?= $(firstword $(wildcard $(abspath ../shared/datasets)))
+export ZOO_DATA_DIR
+export TF_CPP_MIN_LOG_LEVEL ?= 2
+
+.PHONY: venv demo test test-fast cards bench clean
+
+venv: $(VENV)/.installed
+
+$(VENV)/.installed: requirements.lock pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.lock
+	$(BIN)/python -m pip install --quiet --no-deps -e .
+	touch $@
+
+demo: venv
+	$(BIN)/zoo list
+	$(BIN)/zoo predict imdb-bigru "A wonderful, moving film with a superb cast." "Dull, predictable and far too long. I want my two hours back."
+	$(BIN)/python -c "import zoo; print(zoo.pipeline('imdb-lstm')(['One of the best films I have seen this year.', 'The plot made no sense and the acting was wooden.']))"
+
+test: venv
+	$(BIN)/python -m pytest -q -ra
+
+test-fast: venv
+	$(BIN)/python -m pytest -q -ra -m "not slow"
+
+cards: venv
+	$(BIN)/python -m zoo._cards
+
+bench: venv
+	$(BIN)/python benchmarks/bench_imdb.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache
