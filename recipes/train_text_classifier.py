@@ -68,6 +68,8 @@ def parse_args(argv=None):
     parser.add_argument("--limit-train", type=int, default=None, help="use only N training reviews (smoke tests)")
     parser.add_argument("--steps-per-epoch", type=int, default=None, help="cap steps per epoch (smoke tests)")
     parser.add_argument("--eval-limit", type=int, default=None, help="score on the first N test reviews only (smoke tests)")
+    parser.add_argument("--stop-after-epochs", type=int, default=None,
+                        help="stop after N epochs of this invocation (time-boxed jobs); run the same command again to resume")
     return parser.parse_args(argv)
 
 
@@ -78,7 +80,10 @@ def make_strategy(kind: str):
     import tensorflow as tf
 
     if kind == "mirrored":
-        return tf.distribute.MirroredStrategy()
+        if tf.config.list_logical_devices("GPU"):
+            return tf.distribute.MirroredStrategy()
+        # No GPU: mirror over the logical CPU devices (one, unless the process configured more).
+        return tf.distribute.MirroredStrategy([d.name for d in tf.config.list_logical_devices("CPU")])
     if kind == "multiworker":
         if "TF_CONFIG" not in os.environ:
             raise ValueError("--strategy multiworker needs the TF_CONFIG environment variable describing the cluster.")
@@ -176,6 +181,26 @@ def keep_best_callback(run_dir: str):
     return KeepBest()
 
 
+class TimeBoxReached(Exception):
+    """Raised after --stop-after-epochs epochs, once the backup of the last epoch is written."""
+
+
+def time_box_callback(epochs: int):
+    import keras
+
+    class TimeBox(keras.callbacks.Callback):
+        def __init__(self):
+            super().__init__()
+            self.done = 0
+
+        def on_epoch_end(self, epoch, logs=None):
+            self.done += 1
+            if self.done >= epochs and epoch + 1 < self.params["epochs"]:
+                raise TimeBoxReached(epoch + 1)
+
+    return TimeBox()
+
+
 # === Training ===
 
 
@@ -216,6 +241,7 @@ def main(argv=None):
 
     # 3. Model, built under the distribution strategy.
     strategy = make_strategy(args.strategy)
+    print(f"strategy: {type(strategy).__name__} with {strategy.num_replicas_in_sync} replica(s)", flush=True)
     with strategy.scope():
         model = spec.builder_fn()(**build_args, vocabulary=vocabulary, name=spec.name)
         classifier = model.get_layer("classifier")
@@ -238,11 +264,17 @@ def main(argv=None):
         keras.callbacks.EarlyStopping(monitor="val_accuracy", patience=args.patience),
         keras.callbacks.CSVLogger(os.path.join(run_dir, "history.csv"), append=True),
     ]
+    if args.stop_after_epochs:
+        callbacks.append(time_box_callback(args.stop_after_epochs))  # last: after the backup is written
     started = time.time()
-    classifier.fit(
-        train_ds, validation_data=val_ds, epochs=args.epochs, steps_per_epoch=args.steps_per_epoch,
-        callbacks=callbacks, verbose=2,
-    )
+    try:
+        classifier.fit(
+            train_ds, validation_data=val_ds, epochs=args.epochs, steps_per_epoch=args.steps_per_epoch,
+            callbacks=callbacks, verbose=2,
+        )
+    except TimeBoxReached as stop:
+        print(f"stopped after epoch {stop.args[0]} (--stop-after-epochs); run the same command again to resume.", flush=True)
+        return None
     train_seconds = time.time() - started
     classifier.load_weights(keep_best.weights_path)
 

@@ -3,23 +3,15 @@
 from __future__ import annotations
 
 import datetime
-import hashlib
 import json
 import os
 import platform
 import tempfile
 
+from zoo._hub import sha256_of
 from zoo._registry import CHECKPOINT_FORMAT, ModelSpec
 
 MAX_CHECKPOINT_BYTES = 12 * 1024 * 1024
-
-
-def sha256_of(path: str) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def versions() -> dict[str, str]:

@@ -64,10 +64,13 @@ def build_text_classifier(
     text = keras.Input(shape=(), dtype="string", name="text")
     standardized = StandardizeText(name="standardize")(text)
     vectorizer = layers.TextVectorization(
-        max_tokens=vocab_size, standardize=None, split="whitespace", output_mode="int", name="vectorize"
+        max_tokens=vocab_size,
+        standardize=None,
+        split="whitespace",
+        output_mode="int",
+        vocabulary=None if vocabulary is None else list(vocabulary)[: vocab_size - 2],
+        name="vectorize",
     )
-    if vocabulary is not None:
-        vectorizer.set_vocabulary(list(vocabulary)[: vocab_size - 2])
     ids = HeadTailCrop(sequence_length, head_length, name="crop")(vectorizer(standardized))
 
     # === Classifier: token ids -> probability ===

@@ -1,0 +1,43 @@
+"""Every shipped checkpoint carries a complete, truthful card; generated docs are fresh."""
+
+import os
+
+import pytest
+
+import zoo
+from zoo import _cards, _hub
+from zoo._registry import CHECKPOINT_DIR, get_spec
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+MAX_BYTES = 12 * 1024 * 1024
+BARS = {"imdb-simplernn": 0.80, "imdb-lstm": 0.875, "imdb-gru": 0.875, "imdb-bilstm": 0.885, "imdb-bigru": 0.885}
+
+
+def test_every_registered_model_ships_a_checkpoint():
+    assert zoo.list_models(pretrained=True) == zoo.list_models()
+
+
+@pytest.mark.parametrize("name", zoo.list_models(pretrained=True))
+def test_card_schema_and_file(name):
+    card = get_spec(name).card()
+    for key in ("name", "format", "file", "sha256", "size_bytes", "num_params", "metrics", "validation",
+                "recipe_command", "training", "versions", "trained_on"):
+        assert key in card, f"{name} card lacks {key}"
+    assert card["name"] == name
+    path = os.path.join(CHECKPOINT_DIR, card["file"])
+    assert os.path.getsize(path) == card["size_bytes"] < MAX_BYTES
+    assert _hub.sha256_of(path) == card["sha256"]
+    assert card["recipe_command"].startswith(f"python {get_spec(name).recipe} {name}")
+    assert os.path.exists(os.path.join(ROOT, get_spec(name).recipe))
+    assert set(card["versions"]) >= {"zoo", "keras", "tensorflow"}
+    assert card["metrics"]["n"] == 25000, "the card's figure must come from the full test split"
+    assert card["metrics"]["accuracy"] >= BARS[name], f"{name} is below its bar"
+
+
+@pytest.mark.parametrize("name", zoo.list_models(pretrained=True))
+def test_card_num_params_matches_the_model(name):
+    assert zoo.load(name).count_params() == get_spec(name).card()["num_params"]
+
+
+def test_generated_cards_and_readme_table_are_fresh():
+    assert _cards.stale_files() == [], "run `make cards`"

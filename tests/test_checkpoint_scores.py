@@ -1,0 +1,19 @@
+"""Each shipped checkpoint, scored on a fixed 1,000-review slice of the test split, is within 2 points of its card."""
+
+import numpy as np
+import pytest
+
+import zoo
+from zoo._registry import get_spec
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.mark.parametrize("name", zoo.list_models("imdb-*", pretrained=True))
+def test_checkpoint_scores_like_its_card(name, imdb_test_slice):
+    from zoo.models.text_classifier import predict_in_batches
+
+    probabilities = predict_in_batches(zoo.load(name), imdb_test_slice.texts)
+    accuracy = float(np.mean((probabilities >= 0.5) == imdb_test_slice.labels))
+    card = get_spec(name).card()["metrics"]["accuracy"]
+    assert abs(accuracy - card) <= 0.02, f"{name}: {accuracy:.4f} on the 1,000-review slice, card says {card:.4f}"

@@ -1,0 +1,83 @@
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+import zoo
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def run_zoo(*args, stdin=None):
+    return subprocess.run([sys.executable, "-m", "zoo.cli", *args], capture_output=True, text=True, input=stdin, cwd=ROOT)
+
+
+def test_list_shows_every_model_with_its_score():
+    out = run_zoo("list")
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.strip().splitlines()
+    assert [line.split()[0] for line in lines] == zoo.list_models()
+    assert all("accuracy 0." in line for line in lines if line.startswith("imdb-"))
+    assert run_zoo("list", "imdb-bi*").stdout.count("\n") == 2
+
+
+def test_info_prints_the_card_as_json():
+    out = run_zoo("info", "imdb-bigru")
+    card = json.loads(out.stdout)
+    assert card["name"] == "imdb-bigru" and card["metrics"]["n"] == 25000
+    assert card["sha256"] and card["recipe_command"].startswith("python recipes/")
+
+
+def test_unknown_name_fails_with_the_closest_names():
+    out = run_zoo("info", "imdb-bigr")
+    assert out.returncode == 2
+    assert "did you mean 'imdb-bigru'" in out.stderr.lower()
+    assert "Traceback" not in out.stderr
+
+
+def test_predict_arguments_and_stdin():
+    out = run_zoo("predict", "imdb-gru", "A wonderful, moving film.", "Dull, boring and far too long.")
+    assert out.returncode == 0, out.stderr
+    first, second = out.stdout.strip().splitlines()
+    assert first.startswith("positive") and second.startswith("negative")
+    out = run_zoo("predict", "imdb-gru", "--json", stdin="A wonderful, moving film.\n\nDull, boring and far too long.\n")
+    rows = [json.loads(line) for line in out.stdout.strip().splitlines()]
+    assert [r["label"] for r in rows] == ["positive", "negative"]
+    assert rows[0]["text"] == "A wonderful, moving film."
+
+
+def test_predict_rejects_empty_text_cleanly():
+    out = run_zoo("predict", "imdb-gru", "")
+    assert out.returncode == 2 and "empty" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_eval_prints_a_progress_bar_then_json_on_the_last_line(data_dir):
+    out = run_zoo("eval", "imdb-gru", "--limit", "200")
+    assert out.returncode == 0, out.stderr
+    metrics = json.loads(out.stdout.strip().splitlines()[-1])
+    assert metrics["n"] == 200 and 0.8 < metrics["accuracy"] <= 1.0
+    assert "eval test" in out.stderr  # the progress bar
+
+
+def test_eval_rejects_a_bad_limit():
+    out = run_zoo("eval", "imdb-gru", "--limit", "0")
+    assert out.returncode == 2 and "limit must be a positive integer" in out.stderr
+
+
+def test_export_writes_the_requested_format(tmp_path):
+    out = run_zoo("export", "imdb-simplernn", "--format", "tflite", "--out", str(tmp_path))
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip().endswith("imdb-simplernn.tflite")
+    assert {"imdb-simplernn.tflite", "vocab.txt", "tokenizer.json", "labels.txt"} <= set(os.listdir(tmp_path))
+
+
+def test_train_without_a_recipe_says_where_it_looked(monkeypatch, capsys):
+    from zoo import cli, _registry
+    import dataclasses
+
+    spec = dataclasses.replace(_registry.get_spec("imdb-gru"), recipe="recipes/missing.py")
+    monkeypatch.setitem(_registry._REGISTRY, "imdb-gru", spec)
+    assert cli.main(["train", "imdb-gru"]) == 2
+    assert "recipes/missing.py is not installed" in capsys.readouterr().err
