@@ -34,6 +34,14 @@ def download_official(filename: str, url: str, sha256: str, *, dataset: str) -> 
         )
     import keras
 
-    return keras.utils.get_file(
-        filename, origin=url, file_hash=sha256, hash_algorithm="sha256", cache_subdir=f"datasets/{dataset}"
-    )
+    try:
+        return keras.utils.get_file(
+            filename, origin=url, file_hash=sha256, hash_algorithm="sha256", cache_subdir=f"datasets/{dataset}"
+        )
+    except ValueError:  # hash mismatch: Keras already names the file and both hashes
+        raise
+    except Exception as error:  # Keras wraps every network failure in a bare Exception
+        raise ConnectionError(
+            f"Could not download dataset {dataset!r} from {url}: {error}. Without network access, set "
+            f"ZOO_DATA_DIR to a folder holding {dataset}/{filename}."
+        ) from error
