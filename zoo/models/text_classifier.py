@@ -132,7 +132,10 @@ def predict_in_batches(model, texts, *, batch_size=256, progress=False, desc="pr
 
     from zoo._progress import progress_bar
 
-    forward = tf.function(lambda batch: model(batch, training=False), reduce_retracing=True)
+    @tf.function(reduce_retracing=True)
+    def forward(batch):
+        return model(batch, training=False)
+
     out = []
     with progress_bar(total=len(texts), desc=desc, unit="text", enabled=progress) as bar:
         for start in range(0, len(texts), batch_size):
