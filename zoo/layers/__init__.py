@@ -2,4 +2,6 @@
 ``keras.saving.load_model`` opens zoo checkpoints after ``import zoo.layers``.
 """
 
+from zoo.layers.crf import CRF, CRFTagger  # noqa: F401
+from zoo.layers.tagging import CharCNN, NormalizeTokens, SplitCharacters, TokenizeText  # noqa: F401
 from zoo.layers.text import HeadTailCrop, MaskedGlobalPooling, StandardizeText  # noqa: F401

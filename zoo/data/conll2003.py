@@ -1,0 +1,133 @@
+"""CoNLL-2003 English named-entity recognition (Tjong Kim Sang & De Meulder, 2003).
+
+Reuters newswire, one token per line (``token POS chunk NER``), four entity types. The files tag
+entities in IOB1; the loader returns IOB2 (every entity starts with ``B-``), the scheme of
+``TAGS`` and of most NER tooling (seqeval, Hugging Face ``conll2003``).
+
+The Reuters text may not be redistributed, so there is no official download: the files
+(``eng.train``, ``eng.testa``, ``eng.testb``, plain or gzipped) must be in ``$ZOO_DATA_DIR/conll2003/``.
+
+Example:
+    >>> from zoo.data import conll2003
+    >>> test = conll2003.load("test")
+    >>> test.tokens[1], test.tags[1]
+    (['Nadim', 'Ladki'], ['B-PER', 'I-PER'])
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import gzip
+
+from zoo.data._common import find_local_file
+
+# Same order and ids as the Hugging Face `conll2003` dataset.
+LABELS = ("PER", "ORG", "LOC", "MISC")
+TAGS = ("O",) + tuple(f"{prefix}-{label}" for label in LABELS for prefix in ("B", "I"))
+
+SPLIT_FILES = {"train": "eng.train", "validation": "eng.testa", "test": "eng.testb"}
+DOCUMENT_START = "-DOCSTART-"
+
+
+@dataclasses.dataclass(frozen=True)
+class Sentences:
+    """Parallel lists of sentences: ``tokens[i]`` and its tags ``tags[i]``, of equal lengths."""
+
+    tokens: list[list[str]]
+    tags: list[list[str]]
+
+    def __post_init__(self):
+        if len(self.tokens) != len(self.tags) or any(len(s) != len(t) for s, t in zip(self.tokens, self.tags)):
+            raise ValueError("tokens and tags must be parallel: one tag per token in every sentence.")
+
+    def __len__(self) -> int:
+        return len(self.tokens)
+
+    @property
+    def num_tokens(self) -> int:
+        return sum(len(sentence) for sentence in self.tokens)
+
+
+def iob1_to_iob2(tags: list[str]) -> list[str]:
+    """Converts one sentence's tags from IOB1 to IOB2.
+
+    In IOB1 an entity starts with ``I-X`` and ``B-X`` only separates two adjacent entities of the same
+    type. In IOB2 every entity starts with ``B-X``. So an ``I-X`` that does not continue an ``X``
+    entity (after ``O``, after another type, or first in the sentence) becomes ``B-X``; all other
+    tags are kept.
+
+    Example:
+        >>> iob1_to_iob2(["I-PER", "I-PER", "O", "I-LOC", "B-LOC", "I-ORG"])
+        ['B-PER', 'I-PER', 'O', 'B-LOC', 'B-LOC', 'B-ORG']
+    """
+    converted = []
+    previous_type = None
+    for tag in tags:
+        if tag == "O":
+            previous_type = None
+            converted.append(tag)
+            continue
+        prefix, _, entity_type = tag.partition("-")
+        if prefix not in ("B", "I") or not entity_type:
+            raise ValueError(f"Not an IOB tag: {tag!r} (expected 'O', 'B-<type>' or 'I-<type>').")
+        if prefix == "I" and entity_type != previous_type:
+            tag = f"B-{entity_type}"
+        converted.append(tag)
+        previous_type = entity_type
+    return converted
+
+
+def file_path(split: str) -> str:
+    """Path of the file of one split in the data directory (plain or gzipped)."""
+    name = SPLIT_FILES[split]
+    path = find_local_file("conll2003", (name, f"{name}.gz"))
+    if path is None:
+        raise FileNotFoundError(
+            f"CoNLL-2003 file {name!r} not found. The dataset has no official download (its Reuters text "
+            "is licensed by NIST for research use only, https://trec.nist.gov/data/reuters/reuters.html), "
+            f"so set ZOO_DATA_DIR to a folder holding conll2003/{name} or conll2003/{name}.gz."
+        )
+    return path
+
+
+@functools.lru_cache(maxsize=4)
+def _read(path: str) -> Sentences:
+    tokens: list[list[str]] = []
+    tags: list[list[str]] = []
+    sentence: list[str] = []
+    sentence_tags: list[str] = []
+
+    def end_sentence():
+        if sentence:
+            tokens.append(list(sentence))
+            tags.append(iob1_to_iob2(sentence_tags))
+            sentence.clear()
+            sentence_tags.clear()
+
+    opener = gzip.open if path.endswith(".gz") else open
+    with opener(path, "rt", encoding="utf-8") as lines:
+        for number, line in enumerate(lines, start=1):
+            columns = line.split()
+            if not columns or columns[0] == DOCUMENT_START:
+                end_sentence()
+                continue
+            if len(columns) != 4:
+                raise ValueError(f"{path}:{number}: expected 4 columns (token POS chunk NER), got {line!r}.")
+            sentence.append(columns[0])
+            sentence_tags.append(columns[3])
+    end_sentence()
+    return Sentences(tokens, tags)
+
+
+def load(split: str) -> Sentences:
+    """Loads one split, tags in IOB2.
+
+    Args:
+        split: ``"train"`` (``eng.train``: 14,041 sentences), ``"validation"`` (``eng.testa``: 3,250)
+            or ``"test"`` (``eng.testb``: 3,453). ``-DOCSTART-`` lines are dropped; sentences keep
+            their file order.
+    """
+    if split not in SPLIT_FILES:
+        raise ValueError(f"Unknown CoNLL-2003 split {split!r}; expected one of {tuple(SPLIT_FILES)}.")
+    return _read(file_path(split))

@@ -1,0 +1,150 @@
+"""Layers for token-level (many-to-many aligned) models: tokenization, token normalization, characters."""
+
+from __future__ import annotations
+
+import re
+
+import keras
+from keras import ops
+
+# Tokenization as an ordered list of regex rewrites that put spaces around tokens, then a split on
+# whitespace. The same rules run in Python (`tokenize`, which also gives character offsets) and in
+# TensorFlow (`TokenizeText`, inside exported SavedModels). RE2 has no look-around, hence rewrites.
+TOKEN_RULES = (
+    (r"(\.\.\.+)", r" \1 "),  # ellipsis
+    (r"([,;:!?()\[\]{}\"“”‘’«»$%&*+<=>@#^~|\\])", r" \1 "),  # always a token of its own
+    (r"([^.\s])\.(\s|$)", r"\1 .\2"),  # a sentence-final period
+    (r"(^|\s)'(\S)", r"\1' \2"),  # opening quote (before clitics, which it would split)
+    (r"(\S)'(\s|$)", r"\1 '\2"),  # closing quote
+    (r"(?i)(\w)(n't)\b", r"\1 \2"),  # do|n't, ca|n't
+    (r"(?i)(\w)('(?:s|re|ve|ll|d|m))\b", r"\1 \2"),  # John|'s, we|'re
+)
+
+
+def tokenize(text: str) -> list[tuple[str, int, int]]:
+    """Splits raw text into ``(token, start, end)`` with character offsets into ``text``.
+
+    Example:
+        >>> tokenize("I don't know.")
+        [('I', 0, 1), ('do', 2, 4), ("n't", 4, 7), ('know', 8, 12), ('.', 12, 13)]
+    """
+    spaced = text
+    for pattern, replacement in TOKEN_RULES:
+        spaced = re.sub(pattern, replacement, spaced)
+    tokens, position = [], 0
+    for token in spaced.split():
+        start = text.index(token, position)
+        position = start + len(token)
+        tokens.append((token, start, position))
+    return tokens
+
+
+@keras.saving.register_keras_serializable(package="zoo")
+class TokenizeText(keras.layers.Layer):
+    """Raw strings ``(batch,)`` to tokens ``(batch, max_tokens)`` padded with ``""``; same rules as `tokenize`."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("dtype", "string")
+        super().__init__(**kwargs)
+
+    def call(self, texts):
+        import tensorflow as tf
+
+        for pattern, replacement in TOKEN_RULES:
+            texts = tf.strings.regex_replace(texts, pattern, replacement)
+        return tf.strings.split(tf.strings.strip(texts)).to_tensor(default_value="")
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], None)
+
+
+@keras.saving.register_keras_serializable(package="zoo")
+class NormalizeTokens(keras.layers.Layer):
+    """Word-vocabulary form of a token: optionally lower-cased, digits mapped to 0."""
+
+    def __init__(self, lowercase: bool = True, digits_to_zero: bool = True, **kwargs):
+        kwargs.setdefault("dtype", "string")
+        super().__init__(**kwargs)
+        self.lowercase = lowercase
+        self.digits_to_zero = digits_to_zero
+
+    def call(self, tokens):
+        import tensorflow as tf
+
+        if self.lowercase:
+            tokens = tf.strings.lower(tokens, encoding="utf-8")
+        if self.digits_to_zero:
+            tokens = tf.strings.regex_replace(tokens, r"\d", "0")
+        return tokens
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        return {**super().get_config(), "lowercase": self.lowercase, "digits_to_zero": self.digits_to_zero}
+
+
+@keras.saving.register_keras_serializable(package="zoo")
+class SplitCharacters(keras.layers.Layer):
+    """Tokens ``(batch, time)`` to their first ``max_chars`` characters ``(batch, time, max_chars)``, padded with ``""``."""
+
+    def __init__(self, max_chars: int = 16, **kwargs):
+        kwargs.setdefault("dtype", "string")
+        super().__init__(**kwargs)
+        self.max_chars = int(max_chars)
+
+    def call(self, tokens):
+        import tensorflow as tf
+
+        chars = tf.strings.unicode_split(tokens, "UTF-8", errors="replace")
+        chars = chars[:, :, : self.max_chars]
+        shape = tf.stack([tf.shape(tokens)[0], tf.shape(tokens)[1], self.max_chars])
+        return chars.to_tensor(default_value="", shape=shape)
+
+    def compute_output_shape(self, input_shape):
+        return (*input_shape, self.max_chars)
+
+    def get_config(self):
+        return {**super().get_config(), "max_chars": self.max_chars}
+
+
+@keras.saving.register_keras_serializable(package="zoo")
+class CharCNN(keras.layers.Layer):
+    """Character ids ``(batch, time, chars)`` to one vector per token: embedding, 1-D convolution, max over chars.
+
+    Gives unseen words a representation from their spelling (suffixes, capitals, digits).
+    """
+
+    def __init__(self, vocab_size: int, embedding_dim: int = 32, filters: int = 64, kernel_size: int = 3, **kwargs):
+        super().__init__(**kwargs)
+        self.vocab_size = int(vocab_size)
+        self.embedding_dim = int(embedding_dim)
+        self.filters = int(filters)
+        self.kernel_size = int(kernel_size)
+        self.embedding = keras.layers.Embedding(self.vocab_size, self.embedding_dim, name="char_embedding")
+        self.conv = keras.layers.Conv1D(self.filters, self.kernel_size, padding="same", activation="relu", name="char_conv")
+
+    def build(self, input_shape):
+        self.embedding.build((None, input_shape[-1]))
+        self.conv.build((None, input_shape[-1], self.embedding_dim))
+        super().build(input_shape)
+
+    def call(self, char_ids):
+        batch, time, chars = ops.shape(char_ids)[0], ops.shape(char_ids)[1], ops.shape(char_ids)[2]
+        flat = ops.reshape(char_ids, (-1, chars))
+        features = self.conv(self.embedding(flat))
+        present = ops.expand_dims(ops.cast(ops.not_equal(flat, 0), features.dtype), -1)
+        pooled = ops.max(features * present, axis=1)  # relu outputs are >= 0, so padding never wins
+        return ops.reshape(pooled, (batch, time, self.filters))
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], input_shape[1], self.filters)
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "vocab_size": self.vocab_size,
+            "embedding_dim": self.embedding_dim,
+            "filters": self.filters,
+            "kernel_size": self.kernel_size,
+        }
