@@ -44,7 +44,7 @@ def test_predict_arguments_and_stdin():
     assert first.startswith("positive") and second.startswith("negative")
     out = run_zoo("predict", "imdb-gru", "--json", stdin="A wonderful, moving film.\n\nDull, boring and far too long.\n")
     rows = [json.loads(line) for line in out.stdout.strip().splitlines()]
-    assert [r["label"] for r in rows] == ["positive", "negative"]
+    assert [r["result"]["label"] for r in rows] == ["positive", "negative"]
     assert rows[0]["text"] == "A wonderful, moving film."
 
 

@@ -5,8 +5,31 @@ import pytest
 
 import zoo
 
+from zoo._registry import get_spec
+
 TEXTS = ["A great film with a great cast!", "bad. boring <br /><br /> and too long?", "x"]
 VOCABULARY = ["a", "great", "film", "with", "cast", "!", "bad", "boring", "and", "too", "long", "?"]
+SENTENCES = [["I", "love", "football", "."], ["Paris", "in", "1999"], ["Hi"]]
+
+# Per family: tiny builder arguments, and an example batch whose last row is the shortest.
+FAMILIES = {
+    "zoo.models.text_classifier:build_text_classifier": (dict(vocabulary=VOCABULARY), TEXTS),
+    "zoo.models.sequence_tagger:build_sequence_tagger": (
+        dict(word_vocabulary=["i", "love", "football", ".", "in"], char_vocabulary=list("abcdefilnoPrst.")),
+        SENTENCES,
+    ),
+}
+
+
+def as_batch(examples):
+    """Strings stay a 1-D batch; token lists are padded with "" into a 2-D batch."""
+    import tensorflow as tf
+
+    if isinstance(examples[0], str):
+        return tf.constant(examples)
+    from zoo.models.sequence_tagger import pad_tokens
+
+    return tf.constant(pad_tokens(examples))
 
 
 @pytest.fixture(scope="module", params=zoo.list_models())
@@ -14,57 +37,55 @@ def built(request):
     import keras
 
     keras.utils.set_random_seed(0)
-    return request.param, zoo.build(request.param, vocabulary=VOCABULARY)
+    kwargs, examples = FAMILIES[get_spec(request.param).builder]
+    return request.param, zoo.build(request.param, **kwargs), examples
+
+
+def test_every_family_has_test_examples():
+    assert {get_spec(n).builder for n in zoo.list_models()} <= set(FAMILIES)
 
 
 def test_forward_pass_gives_probabilities(built):
-    import tensorflow as tf
-
-    name, model = built
-    out = np.asarray(model(tf.constant(TEXTS)))
-    assert out.shape == (len(TEXTS), 1)
+    name, model, examples = built
+    out = np.asarray(model(as_batch(examples)))
+    assert out.shape[0] == len(examples)
     assert np.all(np.isfinite(out)) and np.all((out >= 0) & (out <= 1))
     assert model.name == name
 
 
 def test_config_round_trip(built):
     import keras
-    import tensorflow as tf
 
-    _, model = built
+    _, model, examples = built
     clone = keras.Model.from_config(model.get_config())
     clone.set_weights(model.get_weights())
-    np.testing.assert_allclose(clone(tf.constant(TEXTS)), model(tf.constant(TEXTS)), atol=1e-6)
+    np.testing.assert_allclose(clone(as_batch(examples)), model(as_batch(examples)), atol=1e-6)
 
 
 def test_save_load_round_trip_in_safe_mode(built, tmp_path):
     import keras
-    import tensorflow as tf
 
-    _, model = built
+    _, model, examples = built
     path = tmp_path / "model.keras"
     model.save(path)
     loaded = keras.saving.load_model(path, safe_mode=True, compile=False)
-    np.testing.assert_allclose(loaded(tf.constant(TEXTS)), model(tf.constant(TEXTS)), atol=1e-6)
-    assert loaded.get_layer("vectorize").get_vocabulary()[2:] == VOCABULARY
+    np.testing.assert_allclose(loaded(as_batch(examples)), model(as_batch(examples)), atol=1e-6)
 
 
 def test_predict_on_a_tf_data_pipeline(built):
     import tensorflow as tf
 
-    _, model = built
-    dataset = tf.data.Dataset.from_tensor_slices(TEXTS).batch(2)
-    assert model.predict(dataset, verbose=0).shape == (len(TEXTS), 1)
+    _, model, examples = built
+    dataset = tf.data.Dataset.from_tensor_slices(as_batch(examples)).batch(2)
+    assert model.predict(dataset, verbose=0).shape[0] == len(examples)
 
 
 def test_padding_does_not_change_the_prediction(built):
-    """The mask makes a text's score independent of the padding added for the batch."""
-    import tensorflow as tf
-
-    _, model = built
-    alone = np.asarray(model(tf.constant(TEXTS[2:])))
-    batched = np.asarray(model(tf.constant(TEXTS)))[2:]
-    np.testing.assert_allclose(alone, batched, atol=1e-5)
+    """The mask makes an example's output independent of the padding added for the batch."""
+    _, model, examples = built
+    alone = np.asarray(model(as_batch(examples[-1:])))[0]
+    batched = np.asarray(model(as_batch(examples)))[-1]
+    np.testing.assert_allclose(alone, batched[: len(alone)], atol=1e-5)
 
 
 def test_builder_rejects_unknown_cell():

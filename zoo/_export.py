@@ -1,18 +1,13 @@
 """Export of pretrained models to SavedModel (serving) and TFLite (mobile).
 
-SavedModel: the ``serving_default`` signature takes raw strings (``text``: tf.string ``[batch]``) and
-returns ``probabilities`` (float32 ``[batch, n_labels]``, in the order of ``labels.txt``) and
-``label`` (tf.string ``[batch]``). Load it with plain ``tf.saved_model.load`` or TF Serving.
-
-TFLite: ``<name>.tflite`` takes token ids (int32 ``[1, sequence_length]``, 0-padded) and returns
-P(positive) (float32 ``[1, 1]``), builtin ops only. Beside it: ``vocab.txt`` (one token per line;
-line i is id i, 0 is padding, 1 is out-of-vocabulary), ``tokenizer.json`` (the rules that turn
-text into ids) and ``labels.txt``. ``zoo.pipeline(name).tokenize(texts)`` gives the same ids.
+Each model family says what its exports take and return (``export_saved_model`` and
+``export_tflite`` in its module, documented there and in the README); this module holds the shared
+machinery: the SavedModel archive and the TFLite conversion with builtin ops only.
 """
 
 from __future__ import annotations
 
-import json
+import importlib
 import os
 
 from zoo._registry import get_spec
@@ -32,9 +27,10 @@ def export(name: str, out_dir: str, *, format: str = "saved_model") -> str:
     out_dir = os.fspath(out_dir)
     os.makedirs(out_dir, exist_ok=True)
     _write_labels(spec, out_dir)
+    family = importlib.import_module(spec.builder.partition(":")[0])
     if format == "saved_model":
-        return export_saved_model(spec, model, os.path.join(out_dir, f"{name}_saved_model"))
-    return export_tflite(spec, model, out_dir)
+        return family.export_saved_model(spec, model, os.path.join(out_dir, f"{name}_saved_model"))
+    return family.export_tflite(spec, model, out_dir)
 
 
 def _write_labels(spec, out_dir: str) -> None:
@@ -42,67 +38,30 @@ def _write_labels(spec, out_dir: str) -> None:
         f.write("\n".join(spec.labels) + "\n")
 
 
-def export_saved_model(spec, model, path: str) -> str:
-    """Writes a SavedModel whose ``serving_default`` signature maps raw strings to probabilities."""
+def write_saved_model(model, path: str, endpoints: dict) -> str:
+    """Writes ``model``'s variables and one signature per ``{name: (function, input_signature)}``.
+
+    The first endpoint is also the ``serving_default`` signature.
+    """
     import keras
-    import tensorflow as tf
-
-    labels = tf.constant(list(spec.labels))
-
-    def serve(text):
-        positive = tf.reshape(model(text, training=False), [-1])
-        probabilities = tf.stack([1.0 - positive, positive], axis=-1)
-        return {"probabilities": probabilities, "label": tf.gather(labels, tf.cast(positive >= 0.5, tf.int32))}
 
     archive = keras.export.ExportArchive()
     archive.track(model)
-    archive.add_endpoint("serve", serve, input_signature=[tf.TensorSpec([None], tf.string, name="text")])
+    for endpoint, (function, signature) in endpoints.items():
+        archive.add_endpoint(endpoint, function, input_signature=signature)
     archive.write_out(path, verbose=False)
     return path
 
 
-def export_tflite(spec, model, out_dir: str) -> str:
-    """Converts the token-id part of a text classifier to TFLite (builtin ops only) with its tokenizer."""
+def convert_to_tflite(function, input_signature, path: str) -> str:
+    """Converts a ``tf.function`` of a Keras model to TFLite with builtin ops only (no Flex ops)."""
     import tensorflow as tf
-
-    args = spec.builder_args
-    classifier = model.get_layer("classifier")
-    forward = tf.function(lambda ids: classifier(ids, training=False))
     from tensorflow.python.framework.convert_to_constants import convert_variables_to_constants_v2
 
-    concrete = forward.get_concrete_function(tf.TensorSpec([1, args["sequence_length"]], tf.int32, name="token_ids"))
-    # Weights read inside the RNN's while loop stay resource variables unless frozen first.
-    frozen = convert_variables_to_constants_v2(concrete)
-    converter = tf.lite.TFLiteConverter.from_concrete_functions([frozen])
+    concrete = function.get_concrete_function(*input_signature)
+    # Weights read inside an RNN's while loop stay resource variables unless frozen first.
+    converter = tf.lite.TFLiteConverter.from_concrete_functions([convert_variables_to_constants_v2(concrete)])
     converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
-    path = os.path.join(out_dir, f"{spec.name}.tflite")
     with open(path, "wb") as f:
         f.write(converter.convert())
-
-    vocabulary = model.get_layer("vectorize").get_vocabulary()
-    with open(os.path.join(out_dir, "vocab.txt"), "w", encoding="utf-8") as f:
-        f.write("\n".join(vocabulary) + "\n")
-    tokenizer = {
-        "steps": [
-            "lower-case (Unicode)",
-            "replace <br />, <br/> and <br> with a space",
-            "put spaces around ! and ?",
-            "replace every run of characters that are not a letter, a digit, an apostrophe, ! or ? with a space",
-            "split on whitespace",
-            "map each token to its line number in vocab.txt; unknown tokens are 1 ([UNK])",
-            f"if there are more than {args['sequence_length']} ids, keep the first {args['head_length']} "
-            f"and the last {args['sequence_length'] - args['head_length']}",
-            f"pad with 0 at the end to {args['sequence_length']} ids",
-        ],
-        "sequence_length": args["sequence_length"],
-        "head_length": args["head_length"],
-        "padding_id": 0,
-        "oov_id": 1,
-        "vocab_file": "vocab.txt",
-        "input": {"name": "token_ids", "dtype": "int32", "shape": [1, args["sequence_length"]]},
-        "output": {"name": "probability", "dtype": "float32", "shape": [1, 1], "meaning": f"P({spec.labels[1]})"},
-        "python": f"zoo.pipeline({spec.name!r}).tokenize(texts)",
-    }
-    with open(os.path.join(out_dir, "tokenizer.json"), "w", encoding="utf-8") as f:
-        json.dump(tokenizer, f, indent=2)
     return path

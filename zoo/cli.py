@@ -80,13 +80,12 @@ def _predict(args, zoo) -> int:
     texts = args.texts or [line.rstrip("\n") for line in sys.stdin if line.strip()]
     if not texts:
         raise ValueError("give texts as arguments or as lines on stdin.")
-    results = zoo.pipeline(args.name, batch_size=64)(texts)
-    for text, result in zip(texts, results):
+    pipe = zoo.pipeline(args.name, batch_size=64)
+    for text, result in zip(texts, pipe(texts)):
         if args.json:
-            print(json.dumps({"text": text, **result}, ensure_ascii=False))
+            print(json.dumps({"text": text, "result": result}, ensure_ascii=False))
         else:
-            preview = text if len(text) <= 60 else text[:57] + "..."
-            print(f"{result['label']:<9} {result['score']:.4f}  {preview}")
+            print(pipe.format(text, result))
     return 0
 
 

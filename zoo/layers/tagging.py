@@ -137,6 +137,11 @@ class CharCNN(keras.layers.Layer):
         pooled = ops.max(features * present, axis=1)  # relu outputs are >= 0, so padding never wins
         return ops.reshape(pooled, (batch, time, self.filters))
 
+    def compute_mask(self, char_ids, mask=None):
+        # A token is present when it has a character. Without this mask, Concatenate with the word
+        # embedding would mark padding as present and the BiLSTM would read it.
+        return ops.any(ops.not_equal(char_ids, 0), axis=-1)
+
     def compute_output_shape(self, input_shape):
         return (input_shape[0], input_shape[1], self.filters)
 

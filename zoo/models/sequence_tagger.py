@@ -179,6 +179,18 @@ class TokenTaggingPipeline:
         batch, _ = as_text_batch(texts)
         return [tokenize(text) for text in batch]
 
+    def encode(self, sentences: list[list[str]]):
+        """Word ids ``(n, time)`` and char ids ``(n, time, max_chars)`` as the network sees them (the TFLite inputs)."""
+        import keras
+        import numpy as np
+        import tensorflow as tf
+
+        if not hasattr(self, "_encoder"):
+            outputs = [self.model.get_layer("words").output, self.model.get_layer("chars").output]
+            self._encoder = keras.Model(self.model.input, outputs)
+        word_ids, char_ids = self._encoder(tf.constant(pad_tokens(sentences)))
+        return np.asarray(word_ids, np.int32), np.asarray(char_ids, np.int32)
+
     def tag(self, sentences: list[list[str]]):
         """Tags for pre-tokenized sentences: per sentence, ``[(tag, probability), ...]``."""
         return predict_tags(self.model, sentences, self.tags, batch_size=self.batch_size)
@@ -218,6 +230,82 @@ def _as_sentences(texts, *, pretokenized: bool, tokenize):
             raise ValueError(f"Sentence {i}: a token holds whitespace; pretokenized tokens must be single tokens.")
         sentences.append(tokens)
     return sentences, single
+
+
+# === Export ===
+
+TFLITE_MAX_TOKENS = 128  # fixed sentence width of the TFLite model; longer sentences are tagged in windows
+
+
+def export_saved_model(spec, model, path: str) -> str:
+    """SavedModel with two signatures, tokenization and tagging inside the graph.
+
+    ``serving_default``: ``text`` (tf.string ``[batch]``) -> ``tokens``, ``tags`` (tf.string
+    ``[batch, time]``, ``""`` past each text's end) and ``scores`` (float32 ``[batch, time]``).
+    ``tag_tokens``: ``tokens`` (tf.string ``[batch, time]``, padded with ``""``) -> ``tags``, ``scores``.
+    """
+    import tensorflow as tf
+
+    from zoo._export import write_saved_model
+    from zoo.layers.tagging import TokenizeText
+
+    tag_names = tf.constant(list(spec.labels))
+    tokenize = TokenizeText()
+
+    def tag_tokens(tokens):
+        probabilities = model(tokens, training=False)
+        present = tf.not_equal(tokens, "")
+        tags = tf.where(present, tf.gather(tag_names, tf.argmax(probabilities, axis=-1)), "")
+        scores = tf.where(present, tf.reduce_max(probabilities, axis=-1), 0.0)
+        return {"tags": tags, "scores": scores}
+
+    def tag_text(text):
+        tokens = tokenize(text)
+        return {"tokens": tokens, **tag_tokens(tokens)}
+
+    return write_saved_model(model, path, {
+        "serve": (tag_text, [tf.TensorSpec([None], tf.string, name="text")]),
+        "tag_tokens": (tag_tokens, [tf.TensorSpec([None, None], tf.string, name="tokens")]),
+    })
+
+
+def export_tflite(spec, model, out_dir: str) -> str:
+    """TFLite of the network (builtin ops only): word ids and char ids in, tag probabilities out.
+
+    Inputs: ``word_ids`` int32 ``[1, 128]`` and ``char_ids`` int32 ``[1, 128, max_chars]``, 0-padded;
+    output float32 ``[1, 128, n_tags]`` (tags in ``labels.txt`` order). ``words.txt`` and ``chars.txt``
+    map tokens (lower-cased, digits as 0) and characters to ids by line number (0 padding, 1 unknown);
+    ``tokenizer.json`` gives the tokenization rules (``zoo.layers.tagging.tokenize`` in Python).
+    """
+    import json
+    import os
+
+    import tensorflow as tf
+
+    from zoo._export import convert_to_tflite
+    from zoo.layers.tagging import TOKEN_RULES
+
+    args = spec.builder_args
+    network = model.get_layer("network")
+    forward = tf.function(lambda word_ids, char_ids: network([word_ids, char_ids], training=False))
+    signature = [
+        tf.TensorSpec([1, TFLITE_MAX_TOKENS], tf.int32, name="word_ids"),
+        tf.TensorSpec([1, TFLITE_MAX_TOKENS, args["max_chars"]], tf.int32, name="char_ids"),
+    ]
+    path = convert_to_tflite(forward, signature, os.path.join(out_dir, f"{spec.name}.tflite"))
+    for layer, filename in (("words", "words.txt"), ("chars", "chars.txt")):
+        with open(os.path.join(out_dir, filename), "w", encoding="utf-8") as f:
+            f.write("\n".join(model.get_layer(layer).get_vocabulary()) + "\n")
+    with open(os.path.join(out_dir, "tokenizer.json"), "w", encoding="utf-8") as f:
+        json.dump({
+            "rules": [{"pattern": p, "replacement": r} for p, r in TOKEN_RULES],
+            "then": "split on whitespace",
+            "word_id": "line of words.txt holding the token lower-cased with every digit replaced by 0; 1 if absent",
+            "char_ids": f"line of chars.txt for each of the token's first {args['max_chars']} characters; 1 if absent",
+            "max_tokens": TFLITE_MAX_TOKENS,
+            "python": "zoo.layers.tagging.tokenize(text) and zoo.pipeline(name).encode(tokens)",
+        }, f, indent=2)
+    return path
 
 
 # === Registered models ===

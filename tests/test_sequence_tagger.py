@@ -1,0 +1,146 @@
+"""The POS tagger: tokenization, readable output, bad input, exports and the shipped checkpoint's score."""
+
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import zoo
+from zoo.layers.tagging import tokenize
+from zoo._registry import get_spec
+
+NAME = "udpos-bilstm"
+
+
+@pytest.fixture(scope="module")
+def tagger():
+    return zoo.pipeline(NAME)
+
+
+@pytest.mark.parametrize("text", ["I don't know.", "It costs $3.50 (approx.), e-mail me!", "He said 'yes' -- John's car.",
+                                  "  spaces   everywhere  ", "Ünïcödé café, naïve 東京 🙂"])
+def test_tokenize_offsets_point_into_the_text(text):
+    for token, start, end in tokenize(text):
+        assert text[start:end] == token
+
+
+def test_python_and_tensorflow_tokenizers_agree_on_real_reviews(data_dir):
+    import tensorflow as tf
+
+    from zoo.data import imdb
+    from zoo.layers.tagging import TokenizeText
+
+    texts = imdb.load("test", limit=200).texts
+    graph = TokenizeText()(tf.constant(texts)).numpy()
+    for text, row in zip(texts, graph):
+        assert [t for t, _, _ in tokenize(text)] == [t.decode() for t in row if t]
+
+
+def test_ud_style_clitics():
+    assert [t for t, _, _ in tokenize("I can't and she's done.")] == ["I", "ca", "n't", "and", "she", "'s", "done", "."]
+
+
+def test_readable_output(tagger):
+    out = tagger("I love football")
+    assert [token for token, _ in out] == ["I", "love", "football"]
+    assert [tag for _, tag in out] == ["PRON", "VERB", "NOUN"]
+    assert tagger(["I", "love", "football"], pretokenized=True) == out
+    batch = tagger(["I love football", "The cat sat."])
+    assert len(batch) == 2 and batch[0] == out
+    assert len(tagger([["I", "love"], ["Hi"]], pretokenized=True)) == 2
+
+
+@pytest.mark.parametrize(
+    "bad, kwargs, error, message",
+    [
+        ("", {}, ValueError, "empty"),
+        (None, {}, TypeError, "got None"),
+        (3, {}, TypeError, "got int"),
+        ([], {}, ValueError, "empty batch"),
+        ([], {"pretokenized": True}, ValueError, "non-empty"),
+        ([["fine"], []], {"pretokenized": True}, ValueError, "empty batch"),
+        (["two words"], {"pretokenized": True}, ValueError, "whitespace"),
+        ([["ok", 5]], {"pretokenized": True}, TypeError, "index 1"),
+    ],
+)
+def test_bad_input_raises_a_clear_error(tagger, bad, kwargs, error, message):
+    with pytest.raises(error, match=message):
+        tagger(bad, **kwargs)
+
+
+def test_a_5000_token_sentence_is_tagged(tagger):
+    text = " ".join(["the", "dog", "runs", "."] * 1250)
+    out = tagger(text)
+    assert len(out) == 5000 and all(tag in get_spec(NAME).labels for _, tag in out)
+
+
+def test_unknown_characters_are_tagged_not_a_crash(tagger):
+    out = tagger("I ♥ 東京 🙂 and \u200b zero-width")
+    assert [t for t, _ in out][:3] == ["I", "♥", "東京"]
+
+
+@pytest.mark.slow
+def test_checkpoint_scores_like_its_card_on_a_fixed_slice(tagger, data_dir):
+    from zoo.data import ud_ewt
+
+    data = ud_ewt.load("test")
+    sentences, gold = data.tokens[::4], data.tags[::4]  # every 4th sentence: all genres of the test split
+    predicted = tagger.tag(sentences)
+    correct = sum(p == g for pred, ref in zip(predicted, gold) for (p, _), g in zip(pred, ref))
+    accuracy = correct / sum(map(len, gold))
+    card = get_spec(NAME).card()["metrics"]["accuracy"]
+    assert abs(accuracy - card) <= 0.02, f"{accuracy:.4f} on the slice, card says {card:.4f}"
+
+
+@pytest.mark.slow
+def test_saved_model_tags_raw_text_without_zoo(tmp_path, tagger):
+    path = zoo.export(NAME, str(tmp_path), format="saved_model")
+    texts = ["I love football.", "The quick brown fox jumps over the lazy dog."]
+    script = (
+        "import json, sys, tensorflow as tf\n"
+        f"m = tf.saved_model.load({path!r})\n"
+        "out = m.signatures['serving_default'](text=tf.constant(json.load(sys.stdin)))\n"
+        "tokens = [[t.decode() for t in row if t] for row in out['tokens'].numpy()]\n"
+        "tags = [[t.decode() for t in row if t] for row in out['tags'].numpy()]\n"
+        "assert 'zoo' not in sys.modules\n"
+        "print(json.dumps([list(zip(a, b)) for a, b in zip(tokens, tags)]))\n"
+    )
+    run = subprocess.run([sys.executable, "-c", script], input=json.dumps(texts), capture_output=True, text=True,
+                         cwd=str(tmp_path), env={**os.environ, "PYTHONPATH": ""})
+    assert run.returncode == 0, run.stderr[-2000:]
+    served = [[tuple(pair) for pair in row] for row in json.loads(run.stdout.strip().splitlines()[-1])]
+    assert served == tagger(texts)
+
+
+@pytest.mark.slow
+def test_tflite_network_runs_builtin_ops_only_and_matches_keras(tmp_path, tagger, data_dir):
+    import tensorflow as tf
+    from ai_edge_litert.interpreter import Interpreter
+
+    from zoo.data import ud_ewt
+    from zoo.models.sequence_tagger import TFLITE_MAX_TOKENS, pad_tokens
+
+    path = zoo.export(NAME, str(tmp_path), format="tflite")
+    interpreter = Interpreter(model_path=path)
+    interpreter.allocate_tensors()
+    assert not any(op["op_name"].startswith("Flex") for op in interpreter._get_ops_details())
+    inputs = {d["name"]: d["index"] for d in interpreter.get_input_details()}
+    output = interpreter.get_output_details()[0]["index"]
+    sentences = ud_ewt.load("test").tokens[:30]
+    word_ids, char_ids = tagger.encode(sentences)
+    expected = np.asarray(tagger.model(tf.constant(pad_tokens(sentences))))
+    worst = 0.0
+    for i, sentence in enumerate(sentences):
+        n = len(sentence)
+        words = np.zeros((1, TFLITE_MAX_TOKENS), np.int32)
+        chars = np.zeros((1, TFLITE_MAX_TOKENS, char_ids.shape[-1]), np.int32)
+        words[0, :n], chars[0, :n] = word_ids[i, :n], char_ids[i, :n]
+        interpreter.set_tensor(inputs["word_ids"], words)
+        interpreter.set_tensor(inputs["char_ids"], chars)
+        interpreter.invoke()
+        worst = max(worst, float(np.abs(interpreter.get_tensor(output)[0, :n] - expected[i, :n]).max()))
+    assert worst < 1e-4
+    assert len(open(os.path.join(tmp_path, "words.txt"), encoding="utf-8").read().splitlines()) <= 10000
