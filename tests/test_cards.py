@@ -10,7 +10,11 @@ from zoo._registry import CHECKPOINT_DIR, get_spec
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 MAX_BYTES = 12 * 1024 * 1024
-BARS = {"imdb-simplernn": 0.80, "imdb-lstm": 0.875, "imdb-gru": 0.875, "imdb-bilstm": 0.885, "imdb-bigru": 0.885}
+# The bars each shipped checkpoint must reach on the full test split (from the issues that asked for them).
+BARS = {"imdb-simplernn": 0.80, "imdb-lstm": 0.875, "imdb-gru": 0.875, "imdb-bilstm": 0.885, "imdb-bigru": 0.885,
+        "udpos-bilstm": 0.935}
+# Size of each dataset's full official test split, in the unit its metric counts (reviews, tokens).
+FULL_TEST = {"imdb": 25_000, "ud_ewt": 25_094}
 
 
 def test_every_registered_model_ships_a_checkpoint():
@@ -30,8 +34,9 @@ def test_card_schema_and_file(name):
     assert card["recipe_command"].startswith(f"python {get_spec(name).recipe} {name}")
     assert os.path.exists(os.path.join(ROOT, get_spec(name).recipe))
     assert set(card["versions"]) >= {"zoo", "keras", "tensorflow"}
-    assert card["metrics"]["n"] == 25000, "the card's figure must come from the full test split"
-    assert card["metrics"]["accuracy"] >= BARS[name], f"{name} is below its bar"
+    spec = get_spec(name)
+    assert card["metrics"]["n"] == FULL_TEST[spec.dataset], "the card's figure must come from the full test split"
+    assert card["metrics"][spec.metric] >= BARS[name], f"{name} is below its bar"
 
 
 @pytest.mark.parametrize("name", zoo.list_models(pretrained=True))

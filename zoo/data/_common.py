@@ -2,7 +2,27 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
+
+
+@dataclasses.dataclass(frozen=True)
+class Sentences:
+    """Parallel lists of sentences: ``tokens[i]`` and its tags ``tags[i]``, of equal lengths."""
+
+    tokens: list[list[str]]
+    tags: list[list[str]]
+
+    def __post_init__(self):
+        if len(self.tokens) != len(self.tags) or any(len(s) != len(t) for s, t in zip(self.tokens, self.tags)):
+            raise ValueError("tokens and tags must be parallel: one tag per token in every sentence.")
+
+    def __len__(self) -> int:
+        return len(self.tokens)
+
+    @property
+    def num_tokens(self) -> int:
+        return sum(len(sentence) for sentence in self.tokens)
 
 
 def data_dir() -> str | None:

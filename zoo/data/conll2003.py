@@ -16,11 +16,10 @@ Example:
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import gzip
 
-from zoo.data._common import find_local_file
+from zoo.data._common import Sentences, find_local_file
 
 # Same order and ids as the Hugging Face `conll2003` dataset.
 LABELS = ("PER", "ORG", "LOC", "MISC")
@@ -28,25 +27,6 @@ TAGS = ("O",) + tuple(f"{prefix}-{label}" for label in LABELS for prefix in ("B"
 
 SPLIT_FILES = {"train": "eng.train", "validation": "eng.testa", "test": "eng.testb"}
 DOCUMENT_START = "-DOCSTART-"
-
-
-@dataclasses.dataclass(frozen=True)
-class Sentences:
-    """Parallel lists of sentences: ``tokens[i]`` and its tags ``tags[i]``, of equal lengths."""
-
-    tokens: list[list[str]]
-    tags: list[list[str]]
-
-    def __post_init__(self):
-        if len(self.tokens) != len(self.tags) or any(len(s) != len(t) for s, t in zip(self.tokens, self.tags)):
-            raise ValueError("tokens and tags must be parallel: one tag per token in every sentence.")
-
-    def __len__(self) -> int:
-        return len(self.tokens)
-
-    @property
-    def num_tokens(self) -> int:
-        return sum(len(sentence) for sentence in self.tokens)
 
 
 def iob1_to_iob2(tags: list[str]) -> list[str]:

@@ -21,8 +21,7 @@ from __future__ import annotations
 import functools
 import gzip
 
-from zoo.data._common import download_official, find_local_file
-from zoo.data.conll2003 import Sentences
+from zoo.data._common import Sentences, download_official, find_local_file
 
 UPOS_TAGS = tuple("ADJ ADP ADV AUX CCONJ DET INTJ NOUN NUM PART PRON PROPN PUNCT SCONJ SYM VERB X".split())
 
