@@ -39,6 +39,16 @@ def test_python_and_tensorflow_tokenizers_agree_on_real_reviews(data_dir):
         assert [t for t, _, _ in tokenize(text)] == [t.decode() for t in row if t]
 
 
+def test_unusual_whitespace_splits_the_same_in_python_and_tensorflow():
+    import tensorflow as tf
+
+    from zoo.layers.tagging import TokenizeText
+
+    text = "a\x85b\xa0c\u2009d\u3000e\tf\u200bg"  # NEL, NBSP, thin space, ideographic space, tab; ZWSP is not space
+    graph = [t.decode() for t in TokenizeText()(tf.constant([text])).numpy()[0] if t]
+    assert [t for t, _, _ in tokenize(text)] == graph == ["a", "b", "c", "d", "e", "f\u200bg"]
+
+
 def test_ud_style_clitics():
     assert [t for t, _, _ in tokenize("I can't and she's done.")] == ["I", "ca", "n't", "and", "she", "'s", "done", "."]
 

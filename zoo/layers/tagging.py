@@ -11,6 +11,9 @@ from keras import ops
 # whitespace. The same rules run in Python (`tokenize`, which also gives character offsets) and in
 # TensorFlow (`TokenizeText`, inside exported SavedModels). RE2 has no look-around, hence rewrites.
 TOKEN_RULES = (
+    # Every character Python's str.split() treats as whitespace becomes a space (TF splits on ASCII
+    # whitespace only). Literal characters, not escapes, so Python re and RE2 read the same class.
+    ("[\t\n\x0b\x0c\r\x1c-\x1f\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]", " "),
     (r"(\.\.\.+)", r" \1 "),  # ellipsis
     (r"([,;:!?()\[\]{}\"“”‘’«»$%&*+<=>@#^~|\\])", r" \1 "),  # always a token of its own
     (r"([^.\s])\.(\s|$)", r"\1 .\2"),  # a sentence-final period
