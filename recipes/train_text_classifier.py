@@ -41,7 +41,7 @@ import numpy as np
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import zoo  # noqa: E402
-from zoo import _checkpoint  # noqa: E402
+from zoo import _checkpoint, _training  # noqa: E402
 from zoo._registry import get_spec  # noqa: E402
 
 # Training defaults (override on the command line).
@@ -71,24 +71,6 @@ def parse_args(argv=None):
     parser.add_argument("--stop-after-epochs", type=int, default=None,
                         help="stop after N epochs of this invocation (time-boxed jobs); run the same command again to resume")
     return parser.parse_args(argv)
-
-
-# === Distribution ===
-
-
-def make_strategy(kind: str):
-    import tensorflow as tf
-
-    if kind == "mirrored":
-        if tf.config.list_logical_devices("GPU"):
-            return tf.distribute.MirroredStrategy()
-        # No GPU: mirror over the logical CPU devices (one, unless the process configured more).
-        return tf.distribute.MirroredStrategy([d.name for d in tf.config.list_logical_devices("CPU")])
-    if kind == "multiworker":
-        if "TF_CONFIG" not in os.environ:
-            raise ValueError("--strategy multiworker needs the TF_CONFIG environment variable describing the cluster.")
-        return tf.distribute.MultiWorkerMirroredStrategy()
-    return tf.distribute.get_strategy()
 
 
 # === Data ===
@@ -155,52 +137,6 @@ def make_dataset(ids: np.ndarray, labels: np.ndarray, batch_size: int, *, shuffl
     return ds.map(lambda x, y: (x, tf.expand_dims(y, -1))).prefetch(tf.data.AUTOTUNE)
 
 
-# === Keeping the best epoch across restarts ===
-
-
-def keep_best_callback(run_dir: str):
-    import keras
-
-    class KeepBest(keras.callbacks.Callback):
-        """Saves the weights of the best validation epoch; remembers the best value across restarts."""
-
-        def __init__(self):
-            super().__init__()
-            self.state_path = os.path.join(run_dir, "best.json")
-            self.weights_path = os.path.join(run_dir, "best.weights.h5")
-            self.best = json.load(open(self.state_path)) if os.path.exists(self.state_path) else {"val_accuracy": -1.0}
-
-        def on_epoch_end(self, epoch, logs=None):
-            value = float(logs["val_accuracy"])
-            if value > self.best["val_accuracy"]:
-                self.model.save_weights(self.weights_path)
-                self.best = {"val_accuracy": value, "val_loss": float(logs["val_loss"]), "epoch": epoch + 1}
-                with open(self.state_path, "w") as f:
-                    json.dump(self.best, f)
-
-    return KeepBest()
-
-
-class TimeBoxReached(Exception):
-    """Raised after --stop-after-epochs epochs, once the backup of the last epoch is written."""
-
-
-def time_box_callback(epochs: int):
-    import keras
-
-    class TimeBox(keras.callbacks.Callback):
-        def __init__(self):
-            super().__init__()
-            self.done = 0
-
-        def on_epoch_end(self, epoch, logs=None):
-            self.done += 1
-            if self.done >= epochs and epoch + 1 < self.params["epochs"]:
-                raise TimeBoxReached(epoch + 1)
-
-    return TimeBox()
-
-
 # === Training ===
 
 
@@ -240,7 +176,7 @@ def main(argv=None):
     print(f"vocabulary and vectors in {time.time() - started:.0f}s", flush=True)
 
     # 3. Model, built under the distribution strategy.
-    strategy = make_strategy(args.strategy)
+    strategy = _training.make_strategy(args.strategy)
     print(f"strategy: {type(strategy).__name__} with {strategy.num_replicas_in_sync} replica(s)", flush=True)
     with strategy.scope():
         model = spec.builder_fn()(**build_args, vocabulary=vocabulary, name=spec.name)
@@ -257,7 +193,7 @@ def main(argv=None):
     train_ds = make_dataset(encode(train.texts), train.labels, args.batch_size, shuffle=True)
     val_ds = make_dataset(encode(validation.texts), validation.labels, args.batch_size, shuffle=False)
 
-    keep_best = keep_best_callback(run_dir)
+    keep_best = _training.keep_best_callback(run_dir)
     callbacks = [
         keras.callbacks.BackupAndRestore(os.path.join(run_dir, "backup")),
         keep_best,
@@ -265,14 +201,14 @@ def main(argv=None):
         keras.callbacks.CSVLogger(os.path.join(run_dir, "history.csv"), append=True),
     ]
     if args.stop_after_epochs:
-        callbacks.append(time_box_callback(args.stop_after_epochs))  # last: after the backup is written
+        callbacks.append(_training.time_box_callback(args.stop_after_epochs))  # last: after the backup is written
     started = time.time()
     try:
         classifier.fit(
             train_ds, validation_data=val_ds, epochs=args.epochs, steps_per_epoch=args.steps_per_epoch,
             callbacks=callbacks, verbose=2,
         )
-    except TimeBoxReached as stop:
+    except _training.TimeBoxReached as stop:
         print(f"stopped after epoch {stop.args[0]} (--stop-after-epochs); run the same command again to resume.", flush=True)
         return None
     train_seconds = time.time() - started
@@ -297,7 +233,7 @@ def main(argv=None):
             "word2vec": not args.no_pretrain,
             "train_reviews": len(train),
             "train_seconds": round(train_seconds),
-            "hardware": f"{os.cpu_count()} CPU cores" if not tf.config.list_physical_devices("GPU") else "GPU",
+            "hardware": _training.hardware(),
             "strategy": args.strategy,
         },
         out_dir=args.out,
