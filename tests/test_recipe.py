@@ -45,3 +45,15 @@ def test_mirrored_training_stops_resumes_and_writes_a_card(tmp_path, data_dir):
     card = json.loads((tmp_path / "out" / "imdb-gru.json").read_text())
     assert card["metrics"]["n"] == 50 and card["training"]["strategy"] == "mirrored"
     assert card["recipe_command"].startswith("python recipes/train_text_classifier.py imdb-gru --strategy mirrored")
+
+
+def test_tagger_recipe_trains_and_writes_a_card(tmp_path, data_dir):
+    out = subprocess.run(
+        [sys.executable, "recipes/train_sequence_tagger.py", "udpos-bilstm", "--limit-train", "200", "--epochs", "1",
+         "--eval-limit", "40", "--run-dir", str(tmp_path / "runs"), "--out", str(tmp_path / "out")],
+        capture_output=True, text=True, cwd=ROOT,
+    )
+    assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
+    card = json.loads((tmp_path / "out" / "udpos-bilstm.json").read_text())
+    assert card["metrics"]["sentences"] == 40 and 0.0 <= card["metrics"]["accuracy"] <= 1.0
+    assert (tmp_path / "out" / "udpos-bilstm.keras").stat().st_size < 12 * 1024 * 1024
