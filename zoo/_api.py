@@ -41,6 +41,9 @@ def info(name: str) -> dict[str, Any]:
         "training": card.get("training"),
         "versions": card.get("versions"),
         "description": spec.description,
+        "example": spec.example,
+        "validation_split": spec.validation_split,
+        "unit": spec.unit,
         "architecture": dict(spec.builder_args),
         "pretrained": bool(card),
     }

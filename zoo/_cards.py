@@ -38,7 +38,7 @@ def model_table() -> str:
     for name in list_models():
         card = info(name)
         n = (card["metrics"] or {}).get("n")
-        metric = f"{card['metric']} (n={n:,})" if n else card["metric"]
+        metric = f"{card['metric']} ({n:,} {card['unit']})" if n else card["metric"]
         params = f"{card['num_params'] / 1e6:.2f} M" if card["num_params"] else "-"
         rows.append(
             f"| `{name}` | {card['structure']} | {card['task']} | {metric} | {_score(card)} | {params} | "
@@ -64,8 +64,8 @@ def model_card(name: str) -> str:
         f"| task | {card['task']} ({card['structure']}) |",
         f"| labels | {', '.join(card['labels'])} |",
         f"| dataset | {card['dataset']} |",
-        f"| test {card['metric']} | **{_score(card)}** on the full official test split ({metrics.get('n', 0):,} examples), measured by `zoo eval {name}` |",
-        f"| validation {card['metric']} | {validation.get(card['metric'], '-')} ({validation.get('n', 0):,} examples carved from train, used for early stopping) |",
+        f"| test {card['metric']} | **{_score(card)}** on the full official test split ({metrics.get('n', 0):,} {card['unit']}), measured by `zoo eval {name}` |",
+        f"| validation {card['metric']} | {validation.get(card['metric'], '-')} on {card['validation_split']}, used for early stopping |",
         f"| parameters | {card['num_params']:,} |" if card["num_params"] else "| parameters | - |",
         f"| file | `{card['file']}`, {_mib(card['size_bytes'])} |",
         f"| sha256 | `{card['sha256']}` |",
@@ -82,11 +82,11 @@ def model_card(name: str) -> str:
         "",
         "```python",
         "import zoo",
-        f'clf = zoo.pipeline("{name}")',
-        'clf(["A wonderful, moving film.", "Dull and far too long."])',
+        f'pipe = zoo.pipeline("{name}")',
+        f"pipe({card['example']})",
         "```",
         "",
-        f"Command line: `zoo predict {name} \"A wonderful, moving film.\"`; evaluate with `zoo eval {name}`.",
+        f"Command line: `zoo predict {name} TEXT ...`; evaluate with `zoo eval {name}`.",
         "",
     ]
     return "\n".join(lines)

@@ -45,6 +45,9 @@ class ModelSpec:
         recipe: path of the training recipe, relative to the repository root.
         description: one paragraph for the card.
         data_license: license of the training data.
+        example: a Python literal a user can pass to the pipeline (shown on the card).
+        validation_split: what the early-stopping split is.
+        unit: what the metric counts (``"reviews"``, ``"tokens"``).
         weights_license: license of the shipped weights.
     """
 
@@ -62,6 +65,9 @@ class ModelSpec:
     recipe: str
     description: str
     data_license: str
+    example: str
+    validation_split: str
+    unit: str
     weights_license: str = "Apache-2.0"
 
     @property

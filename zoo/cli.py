@@ -61,13 +61,13 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _list(args, zoo) -> int:
-    names = zoo.list_models(args.pattern)
-    width = max((len(n) for n in names), default=0)
-    for name in names:
-        card = zoo.info(name)
+    cards = [zoo.info(name) for name in zoo.list_models(args.pattern)]
+    name_width = max((len(c["name"]) for c in cards), default=0)
+    task_width = max((len(c["task"]) for c in cards), default=0)
+    for card in cards:
         score = card["metrics"].get(card["metric"]) if card["metrics"] else None
         shown = f"{card['metric']} {score:.4f}" if score is not None else "no checkpoint"
-        print(f"{name:<{width}}  {card['structure']:<12}  {card['task']:<28}  {shown}")
+        print(f"{card['name']:<{name_width}}  {card['structure']:<12}  {card['task']:<{task_width}}  {shown}")
     return 0
 
 

@@ -338,5 +338,8 @@ register(
         ),
         data_license="CC BY-SA 4.0 (UD English EWT annotations); texts from the LDC English Web Treebank",
         weights_license="CC BY-SA 4.0 (trained on CC BY-SA 4.0 annotations)",
+        example='"I love football"',
+        validation_split="the official dev split (2,001 sentences, 25,147 tokens)",
+        unit="tokens",
     )
 )

@@ -291,6 +291,9 @@ _IMDB = dict(
     builder="zoo.models.text_classifier:build_text_classifier",
     evaluator="zoo.models.text_classifier:evaluate",
     pipeline="zoo.models.text_classifier:TextClassificationPipeline",
+    example='["A wonderful, moving film.", "Dull and far too long."]',
+    validation_split="2,500 reviews carved from the official train split with a fixed seed",
+    unit="reviews",
 )
 _ARCHITECTURES = {
     "simplernn": ("A single SimpleRNN layer (Elman network).", dict(cell="simple_rnn", units=64)),
