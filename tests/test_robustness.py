@@ -115,3 +115,13 @@ def test_truncated_shipped_checkpoint_is_refused(monkeypatch, tmp_path):
     _fake_card(monkeypatch, tmp_path, sha256=real["sha256"])
     with pytest.raises(_hub.ChecksumError, match=real["sha256"]):
         zoo.load("imdb-gru")
+
+
+def test_the_pipeline_reuses_one_compiled_forward_pass(clf):
+    from zoo._inference import compiled_forward
+
+    clf("good")
+    first = compiled_forward(clf.model)
+    clf(["bad", "good film"])
+    assert compiled_forward(clf.model) is first
+    assert first.experimental_get_tracing_count() == 1, "a new call must not retrace the model"

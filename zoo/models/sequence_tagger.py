@@ -112,12 +112,10 @@ def predict_tags(model, sentences: list[list[str]], tags, *, batch_size: int = 6
     import numpy as np
     import tensorflow as tf
 
+    from zoo._inference import compiled_forward
     from zoo._progress import progress_bar
 
-    @tf.function(reduce_retracing=True)
-    def forward(batch):
-        return model(batch, training=False)
-
+    forward = compiled_forward(model)
     # Sentences of similar length share a batch, so little time goes into padding.
     order = sorted(range(len(sentences)), key=lambda i: len(sentences[i]))
     results = [None] * len(sentences)

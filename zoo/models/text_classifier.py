@@ -130,12 +130,10 @@ def predict_in_batches(model, texts, *, batch_size=256, progress=False, desc="pr
     import numpy as np
     import tensorflow as tf
 
+    from zoo._inference import compiled_forward
     from zoo._progress import progress_bar
 
-    @tf.function(reduce_retracing=True)
-    def forward(batch):
-        return model(batch, training=False)
-
+    forward = compiled_forward(model)
     out = []
     with progress_bar(total=len(texts), desc=desc, unit="text", enabled=progress) as bar:
         for start in range(0, len(texts), batch_size):
