@@ -24,6 +24,7 @@ demo: venv
 	$(BIN)/zoo list
 	$(BIN)/zoo predict imdb-bigru "A wonderful, moving film with a superb cast." "Dull, predictable and far too long. I want my two hours back."
 	$(BIN)/python -c "import zoo; print(zoo.pipeline('imdb-lstm')(['One of the best films I have seen this year.', 'The plot made no sense and the acting was wooden.']))"
+	$(BIN)/zoo predict udpos-bilstm "I love football." "She didn't book the flight to Paris yesterday."
 
 test: venv
 	$(BIN)/python -m pytest -q -ra
