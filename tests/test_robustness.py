@@ -1,6 +1,5 @@
 """Bad input gets a clear ValueError/TypeError, never a crash deep in TensorFlow; nothing corrupt is used."""
 
-import json
 import os
 
 import numpy as np

@@ -121,10 +121,7 @@ def pipeline(name: str, *, model=None, batch_size: int = 64):
         [{'label': 'positive', 'score': 0.97}, {'label': 'negative', 'score': 0.95}]
     """
     spec = get_spec(name)
-    from zoo._registry import _import_function
-
-    cls = _import_function(spec.pipeline)
-    return cls(spec, model if model is not None else load(name), batch_size=batch_size)
+    return spec.pipeline_class()(spec, model if model is not None else load(name), batch_size=batch_size)
 
 
 def export(name: str, out_dir: str, *, format: str = "saved_model") -> str:

@@ -14,7 +14,7 @@ import os
 import re
 from typing import Any, Callable
 
-NAME_PATTERN = re.compile(r"^[a-z0-9]+(?:[a-z0-9]*)-[a-z0-9]+(?:-[a-z0-9]+)*$")
+NAME_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)+$")
 CHECKPOINT_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "checkpoints")
 # Bumped when the checkpoint layout changes in a way older zoo versions cannot read.
 CHECKPOINT_FORMAT = 1
@@ -94,6 +94,9 @@ class ModelSpec:
 
     def evaluator_fn(self) -> Callable[..., Any]:
         return _import_function(self.evaluator)
+
+    def pipeline_class(self) -> type:
+        return _import_function(self.pipeline)
 
 
 def _import_function(path: str) -> Callable[..., Any]:
