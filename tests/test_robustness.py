@@ -124,3 +124,9 @@ def test_the_pipeline_reuses_one_compiled_forward_pass(clf):
     clf(["bad", "good film"])
     assert compiled_forward(clf.model) is first
     assert first.experimental_get_tracing_count() == 1, "a new call must not retrace the model"
+
+
+def test_a_bad_batch_size_is_a_clear_error():
+    model = zoo.build("imdb-gru", vocabulary=["good"])
+    with pytest.raises(ValueError, match="batch_size must be a positive integer, got 0"):
+        zoo.pipeline("imdb-gru", model=model, batch_size=0)

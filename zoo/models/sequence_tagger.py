@@ -14,6 +14,7 @@ Example:
 
 from __future__ import annotations
 
+from zoo._pipeline import Pipeline
 from zoo._registry import ModelSpec, register
 
 
@@ -149,7 +150,7 @@ def evaluate(model, *, split: str = "test", limit: int | None = None, batch_size
     return {"accuracy": round(correct / total, 4), "n": total, "sentences": len(sentences)}
 
 
-class TokenTaggingPipeline:
+class TokenTaggingPipeline(Pipeline):
     """Raw text (or tokens) in, ``[(token, tag), ...]`` out.
 
     Example:
@@ -159,15 +160,6 @@ class TokenTaggingPipeline:
         >>> tagger(["I", "love", "football"], pretokenized=True)   # one sentence, already tokenized
         >>> tagger(["First text.", "Second text."])                 # a batch of raw texts
     """
-
-    def __init__(self, spec, model, *, batch_size: int = 64):
-        self.spec = spec
-        self.model = model
-        self.tags = spec.labels
-        self.batch_size = batch_size
-
-    def __repr__(self):
-        return f"TokenTaggingPipeline({self.spec.name!r}, {len(self.tags)} tags)"
 
     def tokenize(self, texts) -> list[list[tuple[str, int, int]]]:
         """``(token, start, end)`` per token, offsets into each text."""
@@ -191,7 +183,7 @@ class TokenTaggingPipeline:
 
     def tag(self, sentences: list[list[str]]):
         """Tags for pre-tokenized sentences: per sentence, ``[(tag, probability), ...]``."""
-        return predict_tags(self.model, sentences, self.tags, batch_size=self.batch_size)
+        return predict_tags(self.model, sentences, self.labels, batch_size=self.batch_size)
 
     def __call__(self, texts, *, pretokenized: bool = False):
         sentences, single = _as_sentences(texts, pretokenized=pretokenized, tokenize=self.tokenize)

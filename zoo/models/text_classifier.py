@@ -14,6 +14,7 @@ Example:
 
 from __future__ import annotations
 
+from zoo._pipeline import Pipeline
 from zoo._registry import ModelSpec, register
 
 CELLS = ("simple_rnn", "lstm", "gru")
@@ -143,7 +144,7 @@ def predict_in_batches(model, texts, *, batch_size=256, progress=False, desc="pr
     return np.concatenate(out) if out else np.zeros((0,), np.float32)
 
 
-class TextClassificationPipeline:
+class TextClassificationPipeline(Pipeline):
     """Raw text in, ``{"label", "score"}`` out.
 
     Example:
@@ -153,15 +154,6 @@ class TextClassificationPipeline:
         >>> clf(["A wonderful film.", "Dull and far too long."])
         [{'label': 'positive', 'score': 0.97}, {'label': 'negative', 'score': 0.95}]
     """
-
-    def __init__(self, spec, model, *, batch_size: int = 64):
-        self.spec = spec
-        self.model = model
-        self.labels = spec.labels
-        self.batch_size = batch_size
-
-    def __repr__(self):
-        return f"TextClassificationPipeline({self.spec.name!r}, labels={self.labels})"
 
     def predict_proba(self, texts):
         """P(positive) per text, as a NumPy array of shape ``(n,)``."""
