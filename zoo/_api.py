@@ -65,10 +65,12 @@ def build(name: str, **overrides):
 
 def checkpoint_path(name: str, *, progress: bool = True) -> str:
     """Local path of the verified checkpoint file of ``name`` (shipped, cached or downloaded)."""
+    return _resolve(name, get_spec(name).card(), progress=progress)
+
+
+def _resolve(name: str, card: dict | None, *, progress: bool) -> str:
     from zoo import _hub
 
-    spec = get_spec(name)
-    card = spec.card()
     if card is None:
         raise CheckpointError(
             f"{name!r} has no pretrained checkpoint yet; zoo.build({name!r}) gives the untrained architecture."
@@ -90,8 +92,8 @@ def load(name: str, *, progress: bool = True):
         >>> model = zoo.load("imdb-bigru")
         >>> model.predict(tf.constant(["A wonderful, moving film."]))
     """
-    path = checkpoint_path(name, progress=progress)
-    return _load_keras_file(path, name=name, card=get_spec(name).card())
+    card = get_spec(name).card()
+    return _load_keras_file(_resolve(name, card, progress=progress), name=name, card=card)
 
 
 def _load_keras_file(path: str, *, name: str, card: dict | None):

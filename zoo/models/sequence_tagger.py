@@ -186,7 +186,7 @@ class TokenTaggingPipeline(Pipeline):
         return predict_tags(self.model, sentences, self.labels, batch_size=self.batch_size)
 
     def __call__(self, texts, *, pretokenized: bool = False):
-        sentences, single = _as_sentences(texts, pretokenized=pretokenized, tokenize=self.tokenize)
+        sentences, single = _as_sentences(texts, pretokenized=pretokenized)
         results = [[(token, tag) for token, (tag, _) in zip(tokens, tagged)]
                    for tokens, tagged in zip(sentences, self.tag(sentences))]
         return results[0] if single else results
@@ -197,14 +197,14 @@ class TokenTaggingPipeline(Pipeline):
         return " ".join(f"{token}/{tag}" for token, tag in result)
 
 
-def _as_sentences(texts, *, pretokenized: bool, tokenize):
+def _as_sentences(texts, *, pretokenized: bool):
     """Raw texts (tokenized here) or token lists to a list of token lists, and whether one input was given."""
     from zoo._inputs import as_text_batch
+    from zoo.layers.tagging import tokenize
 
     if not pretokenized:
-        spans = tokenize(texts)
-        _, single = as_text_batch(texts)
-        return [[token for token, _, _ in s] for s in spans], single
+        batch, single = as_text_batch(texts)
+        return [[token for token, _, _ in tokenize(text)] for text in batch], single
     if isinstance(texts, (list, tuple)) and texts and all(isinstance(t, str) for t in texts):
         texts, single = [list(texts)], True
     else:
