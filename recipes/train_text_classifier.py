@@ -97,29 +97,6 @@ def build_vocabulary(token_lists, size: int) -> list[str]:
     return [word for word, _ in counts.most_common(size)]
 
 
-def pretrain_embeddings(token_lists, vocabulary, rows: int, dim: int, cache: str) -> np.ndarray:
-    """Embedding matrix rows for [padding, OOV, *vocabulary], from word2vec on `token_lists`."""
-    if os.path.exists(cache):
-        return np.load(cache)["matrix"]
-    from gensim.models import Word2Vec
-
-    print(f"word2vec: {sum(map(len, token_lists)):,} tokens, {WORD2VEC_EPOCHS} epochs", flush=True)
-    w2v = Word2Vec(
-        sentences=token_lists, vector_size=dim, window=5, min_count=3, sg=1, negative=5,
-        workers=os.cpu_count() or 2, epochs=WORD2VEC_EPOCHS, seed=SEED,
-    )
-    rng = np.random.default_rng(SEED)
-    matrix = rng.normal(0, 0.05, (rows, dim)).astype(np.float32)
-    matrix[0] = 0.0
-    found = [i for i, word in enumerate(vocabulary) if word in w2v.wv]
-    matrix[[i + 2 for i in found]] = np.stack([w2v.wv[vocabulary[i]] for i in found])
-    scale = np.std(matrix[2:]) or 1.0
-    matrix[1:] /= scale / 0.1  # unit-ish scale: rows with std 0.1, like a fresh embedding
-    print(f"word2vec: {len(found):,}/{len(vocabulary):,} vocabulary words have vectors", flush=True)
-    np.savez(cache, matrix=matrix)
-    return matrix
-
-
 def make_dataset(ids: np.ndarray, labels: np.ndarray, batch_size: int, *, shuffle: bool):
     """Batches of token ids bucketed by length, so each batch is padded only to its longest review."""
     import tensorflow as tf
@@ -172,7 +149,10 @@ def main(argv=None):
     if not args.no_pretrain:
         cache_dir = os.path.join(args.run_dir, "imdb-word2vec")
         os.makedirs(cache_dir, exist_ok=True)
-        embeddings = pretrain_embeddings(corpus, vocabulary, build_args["vocab_size"], build_args["embedding_dim"], os.path.join(cache_dir, f"{key}.npz"))
+        embeddings = _training.word2vec_matrix(
+            corpus, vocabulary, rows=build_args["vocab_size"], dim=build_args["embedding_dim"],
+            cache=os.path.join(cache_dir, f"{key}.npz"), epochs=WORD2VEC_EPOCHS, seed=SEED,
+        )
     print(f"vocabulary and vectors in {time.time() - started:.0f}s", flush=True)
 
     # 3. Model, built under the distribution strategy.

@@ -74,3 +74,39 @@ def hardware() -> str:
 
     gpus = tf.config.list_physical_devices("GPU")
     return f"{len(gpus)} GPU(s)" if gpus else f"{os.cpu_count()} CPU cores"
+
+
+def word2vec_matrix(token_lists, vocabulary, *, rows: int, dim: int, cache: str, epochs: int = 5, seed: int = 42):
+    """An embedding matrix for ``[padding, OOV, *vocabulary]`` from skip-gram word2vec (gensim) on ``token_lists``.
+
+    Rows of words word2vec did not keep stay random; all rows are scaled to a std of about 0.1, like a
+    fresh embedding. The matrix is cached in ``cache`` (an ``.npz``), so the key should identify the
+    corpus and vocabulary.
+
+    Example:
+        >>> matrix = word2vec_matrix(tokens, vocab, rows=len(vocab) + 2, dim=100, cache="runs/w2v/abc.npz")
+    """
+    import numpy as np
+
+    if os.path.exists(cache):
+        return np.load(cache)["matrix"]
+    from gensim.models import Word2Vec
+
+    print(f"word2vec: {sum(map(len, token_lists)):,} tokens, {epochs} epochs", flush=True)
+    w2v = Word2Vec(
+        sentences=token_lists, vector_size=dim, window=5, min_count=3, sg=1, negative=5,
+        workers=os.cpu_count() or 2, epochs=epochs, seed=seed,
+    )
+    rng = np.random.default_rng(seed)
+    matrix = rng.normal(0, 0.05, (rows, dim)).astype(np.float32)
+    matrix[0] = 0.0
+    found = [i for i, word in enumerate(vocabulary) if word in w2v.wv]
+    matrix[[i + 2 for i in found]] = np.stack([w2v.wv[vocabulary[i]] for i in found])
+    scale = np.std(matrix[2:]) or 1.0
+    matrix[1:] /= scale / 0.1
+    print(f"word2vec: {len(found):,}/{len(vocabulary):,} vocabulary words have vectors", flush=True)
+    os.makedirs(os.path.dirname(cache) or ".", exist_ok=True)
+    temporary = f"{cache}.{os.getpid()}.tmp.npz"
+    np.savez(temporary, matrix=matrix)
+    os.replace(temporary, cache)  # never a half-written cache
+    return matrix

@@ -312,9 +312,13 @@ class CRFTagger(keras.Model):
         self.crf = CRF(emission_model.output_shape[-1], name="crf")
         self.loss_tracker = keras.metrics.Mean(name="loss")
         self.accuracy_tracker = keras.metrics.Accuracy(name="accuracy")
+        # Built at once (the emission model comes built), so that weights can be restored before any call,
+        # as `BackupAndRestore` and `load_weights` do.
+        self.crf.build(emission_model.output_shape)
+        self.built = True
 
     def build(self, input_shape=None):
-        self.built = True  # the emission model comes built and the CRF builds itself
+        self.built = True
 
     def call(self, inputs, training=None):
         emissions = self.emission_model(inputs, training=training)
