@@ -140,7 +140,9 @@ def test_tflite_network_runs_builtin_ops_only_and_matches_keras(tmp_path, tagger
     inputs = {d["name"]: d["index"] for d in interpreter.get_input_details()}
     output = interpreter.get_output_details()[0]["index"]
     sentences = ud_ewt.load("test").tokens[:30]
-    word_ids, char_ids = tagger.encode(sentences)
+    encoded = tagger.encode(sentences)
+    word_ids, char_ids = encoded["word_ids"], encoded["char_ids"]
+    assert set(encoded) == {"word_ids", "char_ids"}
     expected = np.asarray(tagger.model(tf.constant(pad_tokens(sentences))))
     worst = 0.0
     for i, sentence in enumerate(sentences):

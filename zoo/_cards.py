@@ -47,6 +47,20 @@ def model_table() -> str:
     return "\n".join(rows)
 
 
+def _other_metrics(metrics: dict, main: str) -> list[str]:
+    """Table rows for the test metrics besides the main one (precision, recall, per-type scores...)."""
+    rows = []
+    for key, value in metrics.items():
+        if key in (main, "n"):
+            continue
+        if isinstance(value, dict):
+            value = ", ".join(f"{k} {v}" for k, v in value.items())
+        elif isinstance(value, int):
+            value = f"{value:,}"
+        rows.append(f"| test {key.replace('_', ' ')} | {value} |")
+    return rows
+
+
 def model_card(name: str) -> str:
     card = info(name)
     metrics = card["metrics"] or {}
@@ -65,6 +79,7 @@ def model_card(name: str) -> str:
         f"| labels | {', '.join(card['labels'])} |",
         f"| dataset | {card['dataset']} |",
         f"| test {card['metric']} | **{_score(card)}** on the full official test split ({metrics.get('n', 0):,} {card['unit']}), measured by `zoo eval {name}` |",
+        *_other_metrics(metrics, card["metric"]),
         f"| validation {card['metric']} | {validation.get(card['metric'], '-')} on {card['validation_split']}, used for early stopping |",
         f"| parameters | {card['num_params']:,} |" if card["num_params"] else "| parameters | - |",
         f"| file | `{card['file']}`, {_mib(card['size_bytes'])} |",

@@ -87,6 +87,68 @@ class NormalizeTokens(keras.layers.Layer):
         return {**super().get_config(), "lowercase": self.lowercase, "digits_to_zero": self.digits_to_zero}
 
 
+# Casing classes of a token (Collobert et al. 2011; Reimers & Gurevych 2017). 0 is padding.
+CASINGS = ("<pad>", "lower", "initial_upper", "all_upper", "mixed", "numeric", "contains_digit", "other")
+_CASING_PATTERNS = (  # RE2, checked in order: the first that matches the whole token wins, else "other"
+    ("numeric", r"[0-9.,]*[0-9][0-9.,]*"),
+    ("lower", r"\p{Ll}+"),
+    ("all_upper", r"\p{Lu}+"),
+    ("initial_upper", r"\p{Lu}\p{Ll}*"),
+    ("contains_digit", r".*[0-9].*"),
+    ("mixed", r".*\p{L}.*"),
+)
+
+
+def casing(token: str) -> int:
+    """The `CASINGS` id of one token, the same as `TokenCasing` gives in the graph (e.g. for TFLite inputs)."""
+    import re
+    import unicodedata
+
+    if not token:
+        return 0
+    # Unicode categories, as RE2's \p{Ll} and \p{Lu} (str.islower also counts letters such as "ª").
+    categories = [unicodedata.category(c) for c in token]
+    lower, upper = [c == "Ll" for c in categories], [c == "Lu" for c in categories]
+    if re.fullmatch(_CASING_PATTERNS[0][1], token):
+        name = "numeric"
+    elif all(lower):
+        name = "lower"
+    elif all(upper):
+        name = "all_upper"
+    elif upper[0] and all(lower[1:]):
+        name = "initial_upper"
+    elif re.search(r"[0-9]", token):
+        name = "contains_digit"
+    elif any(c.startswith("L") for c in categories):
+        name = "mixed"
+    else:
+        name = "other"
+    return CASINGS.index(name)
+
+
+@keras.saving.register_keras_serializable(package="zoo")
+class TokenCasing(keras.layers.Layer):
+    """Tokens ``(batch, time)`` to casing ids (`CASINGS`: lower, Initial, UPPER, mixed, numeric...); ``""`` is 0.
+
+    Lower-cased word embeddings lose case, which marks names in English; this restores it as a feature.
+    """
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("dtype", "string")
+        super().__init__(**kwargs)
+
+    def call(self, tokens):
+        import tensorflow as tf
+
+        ids = tf.fill(tf.shape(tokens), CASINGS.index("other"))
+        for name, pattern in reversed(_CASING_PATTERNS):  # so the first pattern that matches wins
+            ids = tf.where(tf.strings.regex_full_match(tokens, pattern), CASINGS.index(name), ids)
+        return tf.where(tf.equal(tokens, ""), 0, ids)
+
+    def compute_output_spec(self, tokens):
+        return keras.KerasTensor(tokens.shape, dtype="int32")
+
+
 @keras.saving.register_keras_serializable(package="zoo")
 class SplitCharacters(keras.layers.Layer):
     """Tokens ``(batch, time)`` to their first ``max_chars`` characters ``(batch, time, max_chars)``, padded with ``""``."""
@@ -156,3 +218,31 @@ class CharCNN(keras.layers.Layer):
             "filters": self.filters,
             "kernel_size": self.kernel_size,
         }
+
+
+@keras.saving.register_keras_serializable(package="zoo")
+class WordDropout(keras.layers.Layer):
+    """While training, replaces each known word id by the out-of-vocabulary id with probability ``rate``.
+
+    The model then learns to tag words it has no embedding for from their characters (as Lample et al.
+    2016 do with singletons); at inference it passes ids through unchanged. Padding (0) is kept.
+    """
+
+    def __init__(self, rate: float, oov_id: int = 1, seed: int | None = None, **kwargs):
+        super().__init__(**kwargs)
+        if not 0.0 <= rate < 1.0:
+            raise ValueError(f"rate must be in [0, 1), got {rate!r}.")
+        self.rate, self.oov_id, self.seed = float(rate), int(oov_id), seed
+        self.seed_generator = keras.random.SeedGenerator(seed)
+
+    def call(self, ids, training=None):
+        if not training or self.rate == 0.0:
+            return ids
+        drop = keras.random.uniform(ops.shape(ids), seed=self.seed_generator) < self.rate
+        return ops.where(ops.logical_and(drop, ids > self.oov_id), ops.cast(self.oov_id, ids.dtype), ids)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        return {**super().get_config(), "rate": self.rate, "oov_id": self.oov_id, "seed": self.seed}
