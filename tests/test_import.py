@@ -8,7 +8,7 @@ HEAVY = {"tensorflow", "keras", "numpy", "gensim", "ai_edge_litert", "tqdm"}
 # Modules that `import zoo` loads: they must not import heavy packages at module level.
 LIGHT_MODULES = ["zoo/__init__.py", "zoo/_api.py", "zoo/_registry.py", "zoo/_inputs.py", "zoo/_hub.py",
                  "zoo/cli.py", "zoo/models/__init__.py", "zoo/models/text_classifier.py", "zoo/models/sequence_tagger.py",
-                 "zoo/models/translator.py", "zoo/_progress.py", "zoo/_inference.py", "zoo/_pipeline.py"]
+                 "zoo/models/translator.py", "zoo/models/captioner.py", "zoo/_progress.py", "zoo/_inference.py", "zoo/_pipeline.py"]
 
 
 def test_import_zoo_does_not_import_tensorflow_and_is_fast():
