@@ -207,3 +207,10 @@ def test_cli_prints_the_text_with_entities_marked():
                          capture_output=True, text=True, cwd=root)
     assert run.returncode == 0, run.stderr[-2000:]
     assert run.stdout.strip() == "[Barack Obama](PER) visited [Paris](LOC) with [Angela Merkel](PER)."
+
+
+def test_registered_tags_are_the_loaders_iob2_tags():
+    from zoo.data import conll2003
+
+    for name in NAMES:
+        assert get_spec(name).labels == get_spec(name).builder_args["tags"] == conll2003.TAGS

@@ -4,22 +4,35 @@ from __future__ import annotations
 
 import weakref
 
-_FORWARD = weakref.WeakKeyDictionary()
+_CACHE = weakref.WeakKeyDictionary()  # model -> {what: object built from it}
+
+
+def per_model(model, what: str, build):
+    """``build(model)``, made once per model and kind ``what`` and kept while the model lives.
+
+    Example:
+        >>> decoder = per_model(model, "caption_decoder", CaptionDecoder)
+    """
+    built = _CACHE.setdefault(model, {})
+    if what not in built:
+        built[what] = build(model)
+    return built[what]
 
 
 def compiled_forward(model):
     """A cached ``tf.function`` running ``model(inputs, training=False)``."""
-    forward = _FORWARD.get(model)
-    if forward is None:
-        import tensorflow as tf
+    return per_model(model, "forward", _forward)
 
-        # Every axis free (batch, time): one trace serves all batch sizes and lengths.
-        spec = model.inputs[0]
-        signature = [tf.TensorSpec([None] * len(spec.shape), spec.dtype)]
 
-        @tf.function(input_signature=signature)
-        def forward(inputs):
-            return model(inputs, training=False)
+def _forward(model):
+    import tensorflow as tf
 
-        _FORWARD[model] = forward
+    # Every axis free (batch, time): one trace serves all batch sizes and lengths.
+    spec = model.inputs[0]
+    signature = [tf.TensorSpec([None] * len(spec.shape), spec.dtype)]
+
+    @tf.function(input_signature=signature)
+    def forward(inputs):
+        return model(inputs, training=False)
+
     return forward

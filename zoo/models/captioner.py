@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import io
 import os
-import weakref
 
 from zoo._pipeline import Pipeline
 from zoo._registry import ModelSpec, register
@@ -381,15 +380,11 @@ class CaptionDecoder:
         return out
 
 
-_DECODERS = weakref.WeakKeyDictionary()
-
-
 def caption_decoder(model) -> CaptionDecoder:
     """The `CaptionDecoder` of a captioner (cached per model)."""
-    decoder = _DECODERS.get(model)
-    if decoder is None:
-        decoder = _DECODERS[model] = CaptionDecoder(model)
-    return decoder
+    from zoo._inference import per_model
+
+    return per_model(model, "caption_decoder", CaptionDecoder)
 
 
 def generate_ids(model, grid, *, beam_width: int = 1, max_words: int = MAX_WORDS, length_penalty: float = 0.0):

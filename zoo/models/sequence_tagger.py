@@ -17,8 +17,6 @@ Example:
 
 from __future__ import annotations
 
-import weakref
-
 from zoo._pipeline import Pipeline
 from zoo._registry import ModelSpec, register
 
@@ -155,35 +153,35 @@ def emission_part(model):
     return model.emission_model if is_crf(model) else model
 
 
-_TAGGING_FUNCTIONS = weakref.WeakKeyDictionary()
-
-
 def tagging_function(model):
     """A cached ``tf.function``: tokens ``(batch, time)`` -> tag ids and their probabilities ``(batch, time)``.
 
     Softmax taggers give each token's most probable tag; CRF taggers give the Viterbi sequence, scored by
     the CRF marginal probability of each chosen tag. Padding (``""``) gets tag 0 and score 0.
     """
-    function = _TAGGING_FUNCTIONS.get(model)
-    if function is None:
-        import tensorflow as tf
+    from zoo._inference import per_model
 
-        crf = is_crf(model)
+    return per_model(model, "tagging_function", _tagging_function)
 
-        @tf.function(input_signature=[tf.TensorSpec([None, None], tf.string)], autograph=False)
-        def function(tokens):
-            present = tf.not_equal(tokens, "")
-            if crf:
-                emissions, _ = model.emissions(tokens, training=False)
-                ids, _ = model.crf.viterbi_decode(emissions, present)
-                probabilities = model.crf.marginals(emissions, present)
-            else:
-                probabilities = model(tokens, training=False)
-                ids = tf.argmax(probabilities, axis=-1, output_type=tf.int32)
-            scores = tf.gather(probabilities, ids, batch_dims=2)
-            return tf.where(present, ids, 0), tf.where(present, scores, 0.0)
 
-        _TAGGING_FUNCTIONS[model] = function
+def _tagging_function(model):
+    import tensorflow as tf
+
+    crf = is_crf(model)
+
+    @tf.function(input_signature=[tf.TensorSpec([None, None], tf.string)], autograph=False)
+    def function(tokens):
+        present = tf.not_equal(tokens, "")
+        if crf:
+            emissions, _ = model.emissions(tokens, training=False)
+            ids, _ = model.crf.viterbi_decode(emissions, present)
+            probabilities = model.crf.marginals(emissions, present)
+        else:
+            probabilities = model(tokens, training=False)
+            ids = tf.argmax(probabilities, axis=-1, output_type=tf.int32)
+        scores = tf.gather(probabilities, ids, batch_dims=2)
+        return tf.where(present, ids, 0), tf.where(present, scores, 0.0)
+
     return function
 
 

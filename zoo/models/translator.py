@@ -38,7 +38,6 @@ import re
 import textwrap
 import unicodedata
 import warnings
-import weakref
 
 from zoo._pipeline import Pipeline
 from zoo._registry import ModelSpec, register
@@ -351,15 +350,11 @@ def teacher_forcing_batch(pairs):
 
 # === Decoding: greedy in the graph, beam search over a compiled decoder step ===
 
-_RUNTIMES = weakref.WeakKeyDictionary()
-
-
 def runtime(model) -> "Seq2SeqRuntime":
     """The (cached) decoding machinery of a translator model."""
-    found = _RUNTIMES.get(model)
-    if found is None:
-        found = _RUNTIMES[model] = Seq2SeqRuntime(model)
-    return found
+    from zoo._inference import per_model
+
+    return per_model(model, "seq2seq_runtime", Seq2SeqRuntime)
 
 
 class Seq2SeqRuntime:
