@@ -27,9 +27,10 @@ demo: venv
 	$(BIN)/zoo predict udpos-bilstm "I love football." "She didn't book the flight to Paris yesterday."
 	$(BIN)/python -c "import zoo; from zoo.data import flickr8k; names = flickr8k.load('test').images[:3]; [print(n, '->', c) for n, c in zip(names, zoo.pipeline('image-caption-lstm-attention')(flickr8k.read_images(names)))]"
 	$(BIN)/zoo predict conll03-bilstm-crf "Barack Obama visited Paris with Angela Merkel." "Manchester United signed a striker from Ajax Amsterdam on Friday."
+	$(BIN)/zoo predict spa-eng-gru-attention "¿Dónde está la biblioteca?" "Hace frío." "Mañana voy a visitar a mis abuelos con mi hermana."
 
 test: venv
-	$(BIN)/python -m pytest -q -ra
+	$(BIN)/python -m pytest -q -ra --durations=15
 
 test-fast: venv
 	$(BIN)/python -m pytest -q -ra -m "not slow"

@@ -16,9 +16,12 @@ BARS = {"imdb-simplernn": 0.80, "imdb-lstm": 0.875, "imdb-gru": 0.875, "imdb-bil
         # The issue asks only that the softmax tagger be reported (test_ner checks it is below the CRF).
         "conll03-bilstm": 0.80,
         # BLEU-4 (the plain captioner must also reach BLEU-1 0.55; test_captioner checks it, and that attention wins).
-        "image-caption-lstm": 0.14, "image-caption-lstm-attention": 0.14}
-# Size of each dataset's full official test split, in the unit its metric counts (reviews, tokens, entities, images).
-FULL_TEST = {"imdb": 25_000, "ud_ewt": 25_094, "conll2003": 5_648, "flickr8k": 1_000}
+        "image-caption-lstm": 0.14, "image-caption-lstm-attention": 0.14,
+        # sacrebleu BLEU with beam search. The issue asks only that the plain model be reported (test_translator
+        # checks attention beats it by 3+ BLEU on long sentences); its floor here is a sanity check.
+        "spa-eng-gru-attention": 30.0, "spa-eng-gru": 15.0}
+# Size of each dataset's full official test split, in the unit its metric counts (reviews, tokens, entities, images, sentence pairs).
+FULL_TEST = {"imdb": 25_000, "ud_ewt": 25_094, "conll2003": 5_648, "flickr8k": 1_000, "spa_eng": 2_966}
 
 
 def test_every_registered_model_ships_a_checkpoint():

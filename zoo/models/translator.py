@@ -863,6 +863,8 @@ _SPA_ENG = dict(
     example='["¿Dónde está la biblioteca?", "Hace frío."]',
     validation_split="2,933 pairs chosen by a stable hash of the Spanish sentence (zoo.data.spa_eng)",
     unit="sentence pairs",
+    # The vocabularies inside the checkpoint are Tatoeba words; attribution carries over to the weights.
+    weights_license="CC BY 2.0 FR, like the training sentences (attribute tatoeba.org and manythings.org/anki)",
 )
 _VOCABULARY = dict(source_vocab_size=8000, target_vocab_size=6000, embedding_dim=96, output_units=128, dropout=0.1)
 
