@@ -3,10 +3,14 @@ Title: Training GRU encoder-decoders (with and without Bahdanau attention) for S
 Models: spa-eng-gru, spa-eng-gru-attention
 Structure: sequence to sequence (many-to-many, unaligned)
 
-    python recipes/train_translator.py spa-eng-gru-attention --time-box 40
-    python recipes/train_translator.py spa-eng-gru --time-box 40
+    python recipes/train_translator.py spa-eng-gru-attention --epochs 12   # the shipped checkpoints' commands
+    python recipes/train_translator.py spa-eng-gru --epochs 12
     python recipes/train_translator.py spa-eng-gru --report-only   # both BLEU-by-length reports, from the cards
-    zoo train spa-eng-gru-attention --time-box 40        # the same, through the CLI
+    python recipes/train_translator.py spa-eng-gru --time-box 30   # start no epoch that would end after 30 min
+    zoo train spa-eng-gru-attention --epochs 12          # the same, through the CLI
+
+An epoch (1,770 steps of 64 pairs) takes 3 to 4.5 minutes on 2 CPU cores; both models still improved
+on validation at epoch 12, so more epochs would likely help.
 
 Steps, top to bottom:
 1. Load the zoo's fixed split of the Tatoeba pairs (by a hash of the Spanish sentence; see
