@@ -240,8 +240,7 @@ def main(argv=None):
     spec = get_spec(args.name)
     keras.utils.set_random_seed(SEED)
     command = "python recipes/train_captioner.py " + " ".join(shlex.quote(a) for a in (argv if argv is not None else sys.argv[1:]))
-    run_dir = os.path.join(args.run_dir, args.name)
-    os.makedirs(run_dir, exist_ok=True)
+    run_dir = _training.prepare_run_dir(os.path.join(args.run_dir, args.name))
     build_args = dict(spec.builder_args)
     image_size = build_args.get("image_size", captioner.IMAGE_SIZE)
 

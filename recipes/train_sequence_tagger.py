@@ -179,8 +179,7 @@ def main(argv=None):
     spec = get_spec(args.name)
     keras.utils.set_random_seed(SEED)
     command = "python recipes/train_sequence_tagger.py " + " ".join(shlex.quote(a) for a in (argv if argv is not None else sys.argv[1:]))
-    run_dir = os.path.join(args.run_dir, args.name)
-    os.makedirs(run_dir, exist_ok=True)
+    run_dir = _training.prepare_run_dir(os.path.join(args.run_dir, args.name))
     build_args = dict(spec.builder_args)
     tag_set = build_args["tags"]
 

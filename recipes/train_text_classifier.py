@@ -129,8 +129,7 @@ def main(argv=None):
         raise ValueError(f"{args.name} is not an IMDB model; this recipe trains {zoo.list_models('imdb-*')}.")
     keras.utils.set_random_seed(SEED)
     command = "python recipes/train_text_classifier.py " + " ".join(shlex.quote(a) for a in (argv if argv is not None else sys.argv[1:]))
-    run_dir = os.path.join(args.run_dir, args.name)
-    os.makedirs(run_dir, exist_ok=True)
+    run_dir = _training.prepare_run_dir(os.path.join(args.run_dir, args.name))
     build_args = dict(spec.builder_args)
 
     # 1. Data: the test split is not loaded until the very end.

@@ -195,12 +195,7 @@ def main(argv=None):
     keras.utils.set_random_seed(SEED)
     command = "python recipes/train_translator.py " + " ".join(
         shlex.quote(a) for a in (argv if argv is not None else sys.argv[1:]))
-    run_dir = os.path.join(args.run_dir, args.name)
-    os.makedirs(run_dir, exist_ok=True)
-    if not os.path.exists(os.path.join(run_dir, "backup")):  # a fresh run: forget the best epoch of an older one
-        for stale in ("best.json", "best.weights.h5", "history.csv"):
-            if os.path.exists(os.path.join(run_dir, stale)):
-                os.remove(os.path.join(run_dir, stale))
+    run_dir = _training.prepare_run_dir(os.path.join(args.run_dir, args.name))
     # Validation batches come from a bucketed dataset of unknown length; Keras warns when it ends.
     warnings.filterwarnings("ignore", message="Your input ran out of data")
     build_args = dict(spec.builder_args)

@@ -23,6 +23,21 @@ def make_strategy(kind: str):
     return tf.distribute.get_strategy()
 
 
+RUN_STATE_FILES = ("best.json", "best.weights.h5", "history.csv")  # what a run leaves in runs/<name>/
+
+
+def prepare_run_dir(run_dir: str) -> str:
+    """Creates ``run_dir``; unless it holds a backup to resume from (``run_dir/backup``, written by
+    ``BackupAndRestore``), forgets an older run's best epoch and history so a fresh run starts clean."""
+    os.makedirs(run_dir, exist_ok=True)
+    if not os.path.exists(os.path.join(run_dir, "backup")):
+        for name in RUN_STATE_FILES:
+            path = os.path.join(run_dir, name)
+            if os.path.exists(path):
+                os.remove(path)
+    return run_dir
+
+
 def keep_best_callback(run_dir: str, monitor: str = "val_accuracy"):
     """Saves the weights of the best epoch by ``monitor`` (higher is better); remembers it across restarts."""
     import keras
