@@ -49,7 +49,7 @@ def bench_model(name: str, reviews: list[str], repeats: int) -> dict:
     import tensorflow as tf
     from ai_edge_litert.interpreter import Interpreter
 
-    from zoo.models.text_classifier import predict_in_batches
+    from zoo.models.text_classifier.pipeline import predict_proba as predict_in_batches
 
     start = time.perf_counter()
     model = zoo.load(name, progress=False)

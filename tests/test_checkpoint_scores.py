@@ -11,7 +11,7 @@ pytestmark = pytest.mark.slow
 
 @pytest.mark.parametrize("name", zoo.list_models("imdb-*", pretrained=True))
 def test_checkpoint_scores_like_its_card(name, imdb_test_slice):
-    from zoo.models.text_classifier import predict_in_batches
+    from zoo.models.text_classifier.pipeline import predict_proba as predict_in_batches
 
     probabilities = predict_in_batches(zoo.load(name), imdb_test_slice.texts)
     accuracy = float(np.mean((probabilities >= 0.5) == imdb_test_slice.labels))

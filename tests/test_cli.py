@@ -5,6 +5,7 @@ import sys
 
 
 import zoo
+from zoo.metrics import get_metric
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -20,8 +21,17 @@ def test_list_shows_every_model_with_its_score():
     assert [line.split()[0] for line in lines] == zoo.list_models()
     for line in lines:
         spec = zoo.info(line.split()[0])
-        assert f"{spec['metric']} {spec['metrics'][spec['metric']]:.4f}" in line
+        assert f"{spec['metric']} {get_metric(spec['metric']).format(spec['metrics'][spec['metric']])}" in line
+    assert "bleu 41.36" in out.stdout and "accuracy 0.8970" in out.stdout, "each metric prints in its own format"
     assert run_zoo("list", "imdb-bi*").stdout.count("\n") == 2
+
+
+def test_options_may_stand_between_the_name_and_the_inputs():
+    out = run_zoo("predict", "imdb-bigru", "--json", "Nice.", "A dull film.")
+    assert out.returncode == 0, out.stderr
+    results = [json.loads(line) for line in out.stdout.strip().splitlines()]
+    assert [r["text"] for r in results] == ["Nice.", "A dull film."]
+    assert out.stderr == "", f"the CLI prints only its answer unless --verbose: {out.stderr[:500]}"
 
 
 def test_info_prints_the_card_as_json():
@@ -71,8 +81,10 @@ def test_eval_rejects_a_bad_limit():
 def test_export_writes_the_requested_format(tmp_path):
     out = run_zoo("export", "imdb-simplernn", "--format", "tflite", "--out", str(tmp_path))
     assert out.returncode == 0, out.stderr
-    assert out.stdout.strip().endswith("imdb-simplernn.tflite")
-    assert {"imdb-simplernn.tflite", "vocab.txt", "tokenizer.json", "labels.txt"} <= set(os.listdir(tmp_path))
+    assert out.stdout.strip() == str(tmp_path / "imdb-simplernn_tflite" / "imdb-simplernn.tflite")
+    assert os.listdir(tmp_path) == ["imdb-simplernn_tflite"], "an export writes only into its own folder"
+    assert sorted(os.listdir(tmp_path / "imdb-simplernn_tflite")) == [
+        "imdb-simplernn.tflite", "labels.txt", "tokenizer.json", "vocab.txt"]
 
 
 def test_train_without_a_recipe_says_where_it_looked(monkeypatch, capsys):

@@ -65,9 +65,9 @@ def test_tflite_runs_builtin_ops_only_and_matches_keras(tmp_path, reviews, name)
         got.append(float(interpreter.get_tensor(out["index"])[0, 0]))
     assert np.max(np.abs(np.asarray(got) - expected)) < 1e-4
 
-    vocab = open(os.path.join(tmp_path, "vocab.txt"), encoding="utf-8").read().splitlines()
+    vocab = open(os.path.join(os.path.dirname(path), "vocab.txt"), encoding="utf-8").read().splitlines()
     assert vocab[:2] == ["", "[UNK]"] and len(vocab) == zoo.info(name)["architecture"]["vocab_size"]
-    tokenizer = json.load(open(os.path.join(tmp_path, "tokenizer.json")))
+    tokenizer = json.load(open(os.path.join(os.path.dirname(path), "tokenizer.json")))
     assert tokenizer["sequence_length"] == ids.shape[1] == 400
 
 

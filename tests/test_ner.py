@@ -180,7 +180,7 @@ def test_tflite_emissions_plus_crf_json_match_the_keras_tags(tmp_path, crf_ner, 
     from zoo.models.sequence_tagger import TFLITE_MAX_TOKENS
 
     path = zoo.export("conll03-bilstm-crf", str(tmp_path), format="tflite")
-    crf = json.load(open(os.path.join(tmp_path, "crf.json"), encoding="utf-8"))
+    crf = json.load(open(os.path.join(os.path.dirname(path), "crf.json"), encoding="utf-8"))
     interpreter = Interpreter(model_path=path)
     interpreter.allocate_tensors()
     assert not any(op["op_name"].startswith("Flex") for op in interpreter._get_ops_details())

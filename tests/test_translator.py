@@ -348,10 +348,11 @@ def test_saved_model_translates_without_zoo_like_greedy_decoding(translator, tin
     assert _translate_in_a_subprocess(path, texts) == expected
 
 
-def test_tflite_export_is_refused_clearly(translator, tiny, tmp_path):
-    name, model = tiny
-    with pytest.raises(ValueError, match="use format='saved_model'"):
-        translator.export_tflite(_registry.get_spec(name), model, str(tmp_path))
+@pytest.mark.parametrize("name", NAMES)
+def test_tflite_export_is_refused_clearly_before_anything_is_written(name, tmp_path):
+    with pytest.raises(ValueError, match="not offered for translator models.*use format='saved_model'"):
+        zoo.export(name, str(tmp_path), format="tflite")
+    assert os.listdir(tmp_path) == []
 
 
 # === The shipped checkpoints (slow) ===

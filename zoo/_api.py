@@ -129,15 +129,33 @@ def pipeline(name: str, *, model=None, batch_size: int = 64):
 def export(name: str, out_dir: str, *, format: str = "saved_model") -> str:
     """Exports the pretrained ``name`` for serving (``"saved_model"``) or mobile (``"tflite"``).
 
-    Returns the path of the exported model. See the README for what each format takes and returns.
+    Everything the export needs goes into a folder of its own, ``<out_dir>/<name>_<format>/`` (the
+    model, its vocabularies, ``labels.txt`` when the model has labels), so several models exported
+    into one ``out_dir`` never overwrite each other's files. Returns the path of the exported model.
+    See the README for what each format takes and returns.
 
     Example:
         >>> zoo.export("imdb-bigru", "out/", format="tflite")
-        'out/imdb-bigru.tflite'
+        'out/imdb-bigru_tflite/imdb-bigru.tflite'
     """
-    from zoo import _export
+    import os
 
-    return _export.export(name, out_dir, format=format)
+    from zoo._export import EXPORT_FORMATS, export_folder, replacing_folder, write_lines
+
+    if format not in EXPORT_FORMATS:
+        raise ValueError(f"format must be one of {EXPORT_FORMATS}, got {format!r}.")
+    if not isinstance(out_dir, (str, os.PathLike)):
+        raise TypeError(f"out_dir must be a path, got {type(out_dir).__name__}.")
+    spec = get_spec(name)
+    exporter = spec.family_info.exporter(format)  # a format the family does not offer fails before loading
+    model = load(name)
+    folder = export_folder(os.fspath(out_dir), spec.name, format)
+    with replacing_folder(folder) as temporary:
+        path = exporter(spec, model, temporary)
+        if spec.labels:
+            write_lines(os.path.join(temporary, "labels.txt"), spec.labels)
+        relative = os.path.relpath(path, temporary)
+    return folder if relative == "." else os.path.join(folder, relative)
 
 
 def evaluate(name: str, *, split: str = "test", limit: int | None = None, progress: bool = True) -> dict:

@@ -1,41 +1,62 @@
-"""Export of pretrained models to SavedModel (serving) and TFLite (mobile).
+"""The machinery every family's exports share: one folder per export, the SavedModel archive, the one
+TFLite converter (builtin ops only) and the side files written beside a model.
 
-Each model family says what its exports take and return (``export_saved_model`` and
-``export_tflite`` in its module, documented there and in the README); this module holds the shared
-machinery: the SavedModel archive and the TFLite conversion with builtin ops only.
+Which formats a family offers, and what each export takes and returns, is the family's business
+(``zoo/models/<family>/export.py``, listed in its `zoo._family.Family`); `zoo.export` dispatches.
 """
 
 from __future__ import annotations
 
-import importlib
+import contextlib
+import json
 import os
+import shutil
+import tempfile
 
-from zoo._registry import get_spec
-
-FORMATS = ("saved_model", "tflite")
-
-
-def export(name: str, out_dir: str, *, format: str = "saved_model") -> str:
-    if format not in FORMATS:
-        raise ValueError(f"format must be one of {FORMATS}, got {format!r}.")
-    if not isinstance(out_dir, (str, os.PathLike)):
-        raise TypeError(f"out_dir must be a path, got {type(out_dir).__name__}.")
-    from zoo._api import load
-
-    spec = get_spec(name)
-    model = load(name)
-    out_dir = os.fspath(out_dir)
-    os.makedirs(out_dir, exist_ok=True)
-    _write_labels(spec, out_dir)
-    family = importlib.import_module(spec.builder.partition(":")[0])
-    if format == "saved_model":
-        return family.export_saved_model(spec, model, os.path.join(out_dir, f"{name}_saved_model"))
-    return family.export_tflite(spec, model, out_dir)
+from zoo._family import EXPORT_FORMATS
 
 
-def _write_labels(spec, out_dir: str) -> None:
-    with open(os.path.join(out_dir, "labels.txt"), "w", encoding="utf-8") as f:
-        f.write("\n".join(spec.labels) + "\n")
+def export_folder(out_dir: str, name: str, format: str) -> str:
+    """The folder one export owns: ``<out_dir>/<name>_<format>``; no two models or formats share one."""
+    return os.path.join(out_dir, f"{name}_{format}")
+
+
+@contextlib.contextmanager
+def replacing_folder(path: str):
+    """Yields a fresh temporary folder beside ``path`` that replaces ``path`` when the block succeeds.
+
+    A failed export leaves the previous export (if any) untouched and no half-written folder.
+    """
+    parent = os.path.dirname(os.path.abspath(path))
+    os.makedirs(parent, exist_ok=True)
+    temporary = tempfile.mkdtemp(dir=parent, prefix=f".{os.path.basename(path)}.")
+    try:
+        yield temporary
+        if os.path.isdir(path):
+            shutil.rmtree(path)
+        elif os.path.exists(path):
+            raise FileExistsError(f"{path} exists and is not a folder; remove it or choose another --out.")
+        os.replace(temporary, path)
+    finally:
+        if os.path.isdir(temporary):
+            shutil.rmtree(temporary)
+
+
+def write_lines(path: str, lines) -> str:
+    """One entry per line (a vocabulary, the labels); an empty list is a bug, not a file."""
+    lines = list(lines)
+    if not lines:
+        raise ValueError(f"Refusing to write {os.path.basename(path)} with no lines.")
+    with open(path, "w", encoding="utf-8") as f:
+        f.write("\n".join(lines) + "\n")
+    return path
+
+
+def write_json(path: str, content: dict) -> str:
+    with open(path, "w", encoding="utf-8") as f:
+        json.dump(content, f, indent=2, ensure_ascii=False)
+        f.write("\n")
+    return path
 
 
 def write_saved_model(model, path: str, endpoints: dict) -> str:
@@ -54,14 +75,25 @@ def write_saved_model(model, path: str, endpoints: dict) -> str:
 
 
 def convert_to_tflite(function, input_signature, path: str) -> str:
-    """Converts a ``tf.function`` of a Keras model to TFLite with builtin ops only (no Flex ops)."""
+    """Converts ``function`` (a Python function or ``tf.function`` over Keras layers) to TFLite.
+
+    Weights are frozen first (those read inside an RNN's while loop would otherwise stay resource
+    variables), only builtin ops are allowed (no Flex ops), and the model keeps one signature whose
+    inputs carry the names of ``input_signature``
+    (``interpreter.get_signature_runner()(word_id=..., h=...)``; outputs ``output_0``, ``output_1``...).
+    """
     import tensorflow as tf
     from tensorflow.python.framework.convert_to_constants import convert_variables_to_constants_v2
 
-    concrete = function.get_concrete_function(*input_signature)
-    # Weights read inside an RNN's while loop stay resource variables unless frozen first.
-    converter = tf.lite.TFLiteConverter.from_concrete_functions([convert_variables_to_constants_v2(concrete)])
+    if not isinstance(function, tf.types.experimental.GenericFunction):
+        function = tf.function(function)
+    frozen = convert_variables_to_constants_v2(function.get_concrete_function(*input_signature))
+    converter = tf.lite.TFLiteConverter.from_concrete_functions([frozen], tf.Module())
     converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
     with open(path, "wb") as f:
         f.write(converter.convert())
     return path
+
+
+__all__ = ["EXPORT_FORMATS", "export_folder", "replacing_folder", "write_lines", "write_json", "write_saved_model",
+           "convert_to_tflite"]

@@ -8,11 +8,13 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import fnmatch
-import importlib
 import json
 import os
 import re
 from typing import Any, Callable
+
+from zoo._family import Family, get_family
+from zoo.metrics import Metric, get_metric
 
 NAME_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)+$")
 CHECKPOINT_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "checkpoints")
@@ -33,15 +35,13 @@ class ModelSpec:
 
     Attributes:
         name: registered name, ``<dataset>-<architecture>``.
-        builder: ``"module:function"`` returning an untrained ``keras.Model``; imported lazily.
-        builder_args: keyword arguments for the builder (architecture and preprocessing).
-        evaluator: ``"module:function"`` scoring a model on a split (the card's figure).
-        pipeline: ``"module:Class"`` of the readable-output predictor.
+        family: the model family (`zoo._family.Family`): its builder, pipeline, scorer and exporters.
+        builder_args: keyword arguments for the family's builder (architecture and preprocessing).
         task: what the model does, e.g. ``"sentiment classification"``.
         structure: the RNN structure it shows, e.g. ``"many-to-one"``.
         dataset: the dataset module under ``zoo.data`` and its human name.
         labels: output label names, when the task has them.
-        metric: the headline metric written on the card.
+        metric: the headline metric written on the card (described in `zoo.metrics`: direction, format).
         recipe: path of the training recipe, relative to the repository root.
         description: one paragraph for the card.
         data_license: license of the training data.
@@ -52,10 +52,8 @@ class ModelSpec:
     """
 
     name: str
-    builder: str
+    family: str
     builder_args: dict[str, Any]
-    evaluator: str
-    pipeline: str
     task: str
     structure: str
     dataset: str
@@ -89,23 +87,30 @@ class ModelSpec:
     def has_checkpoint(self) -> bool:
         return os.path.exists(self.card_path)
 
+    @property
+    def family_info(self) -> "Family":
+        """The `zoo._family.Family` this model belongs to."""
+        return get_family(self.family)
+
+    @property
+    def metric_info(self) -> "Metric":
+        """The description (direction, format) of the headline metric."""
+        return get_metric(self.metric)
+
     def builder_fn(self) -> Callable[..., Any]:
-        return _import_function(self.builder)
+        return self.family_info.load("builder")
 
     def evaluator_fn(self) -> Callable[..., Any]:
-        return _import_function(self.evaluator)
+        return self.family_info.load("evaluator")
 
     def pipeline_class(self) -> type:
-        return _import_function(self.pipeline)
-
-
-def _import_function(path: str) -> Callable[..., Any]:
-    module, _, function = path.partition(":")
-    return getattr(importlib.import_module(module), function)
+        return self.family_info.load("pipeline")
 
 
 def register(spec: ModelSpec) -> ModelSpec:
-    """Adds a spec; a second registration of the same name raises."""
+    """Adds a spec; a second registration of the same name raises, and so do an unknown family or metric."""
+    get_family(spec.family)
+    get_metric(spec.metric)
     if not NAME_PATTERN.match(spec.name):
         raise ValueError(f"Model name {spec.name!r} does not follow the '<dataset>-<architecture>' pattern.")
     if spec.name in _REGISTRY or spec.name in _ALIASES:

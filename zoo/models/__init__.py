@@ -1,3 +1,4 @@
-"""Model families. Importing this package registers every model; builders import Keras lazily."""
+"""Model families, one folder each. Importing this package registers every family and model; builders,
+pipelines and exports import Keras only when they are used."""
 
 from zoo.models import captioner, sequence_tagger, text_classifier, translator  # noqa: F401

@@ -1,0 +1,69 @@
+"""Scoring the captioners: BLEU-1..4 and CIDEr with the COCO caption evaluation code."""
+
+from __future__ import annotations
+
+import io
+
+from zoo._images import to_pixels
+from zoo.models.captioner.decoding import caption_pixels
+from zoo.models.captioner.model import DEFAULT_BEAM_WIDTH, image_size_of
+
+def score_captions(predictions: list[str], references: list) -> dict:
+    """BLEU-1..4 and CIDEr of captions against their references, with the COCO caption evaluation code.
+
+    Both sides are tokenized by pycocoevalcap's PTBTokenizer (Stanford CoreNLP, needs Java), which
+    lower-cases and drops punctuation; BLEU is corpus-level with the "closest" reference length,
+    CIDEr is CIDEr-D as in the COCO server (document frequencies from these references).
+    """
+    import contextlib
+
+    try:
+        from pycocoevalcap.bleu.bleu import Bleu
+        from pycocoevalcap.cider.cider import Cider
+        from pycocoevalcap.tokenizer.ptbtokenizer import PTBTokenizer
+    except ImportError as error:
+        raise ImportError("Scoring captions needs pycocoevalcap: pip install pycocoevalcap") from error
+    if len(predictions) != len(references) or not predictions:
+        raise ValueError(f"Expected one prediction per reference set, got {len(predictions)} and {len(references)}.")
+    gts = {i: [{"caption": r} for r in refs] for i, refs in enumerate(references)}
+    res = {i: [{"caption": p}] for i, p in enumerate(predictions)}
+    tokenizer = PTBTokenizer()
+    try:
+        gts, res = tokenizer.tokenize(gts), tokenizer.tokenize(res)
+    except FileNotFoundError as error:
+        raise FileNotFoundError(
+            "The COCO caption tokenizer (PTBTokenizer) runs Java, which was not found: install a Java runtime "
+            f"(e.g. apt-get install default-jre-headless). ({error})"
+        ) from None
+    with contextlib.redirect_stdout(io.StringIO()):  # the BLEU scorer prints its counts
+        bleu, _ = Bleu(4).compute_score(gts, res)
+        cider, _ = Cider().compute_score(gts, res)
+    scores = {f"bleu_{n}": round(float(b), 4) for n, b in enumerate(bleu, start=1)}
+    scores["cider"] = round(float(cider), 4)
+    return scores
+
+
+def evaluate(model, *, split: str = "test", limit: int | None = None, beam_width: int = DEFAULT_BEAM_WIDTH,
+             batch_size: int = 50, progress: bool = True):
+    """BLEU-1..4 and CIDEr on a Flickr8k split (every image against its 5 references): the card's figures.
+
+    Images are read from the archive and go through the same preprocessing as the pipeline.
+
+    Returns:
+        ``{"bleu_1", "bleu_2", "bleu_3", "bleu_4", "cider", "n": images}``.
+    """
+    from zoo._progress import progress_bar
+    from zoo.data import flickr8k
+
+    if not isinstance(beam_width, int) or isinstance(beam_width, bool) or beam_width < 1:
+        raise ValueError(f"beam_width must be a positive integer, got {beam_width!r}.")
+    data = flickr8k.load(split, limit=limit)
+    size = image_size_of(model)
+    predictions = []
+    with progress_bar(total=len(data), desc=f"eval {split}", unit="image", enabled=progress) as bar:
+        for start in range(0, len(data), batch_size):
+            names = data.images[start : start + batch_size]
+            pixels = to_pixels(flickr8k.read_images(names), size)
+            predictions += caption_pixels(model, pixels, beam_width=beam_width)
+            bar.update(len(names))
+    return {**score_captions(predictions, data.captions), "n": len(data)}

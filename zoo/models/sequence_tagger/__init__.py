@@ -1,0 +1,114 @@
+"""Many-to-many aligned RNN taggers: one tag for every token (POS tagging; named entities with a softmax or a CRF).
+
+Each token is represented by a word embedding (lower-cased, digits mapped to 0) concatenated with
+a character CNN feature (so unseen words are tagged from their spelling); a bidirectional LSTM
+reads the sentence, and every token's tag comes from the per-step `output` of the RNN, not only
+its last hidden state: a softmax per token, or a linear-chain CRF that picks the best sequence of
+tags (so an ``I-PER`` never follows an ``O``).
+
+Two families share these parts (`model`, `pipeline`, `evaluation`, `export`, `examples`): POS
+taggers (tokens with their tags) and entity taggers (entity spans, scored by entity F1).
+
+Example:
+    >>> tagger = zoo.pipeline("udpos-bilstm")
+    >>> tagger("I love football")
+    [('I', 'PRON'), ('love', 'VERB'), ('football', 'NOUN')]
+    >>> zoo.pipeline("conll03-bilstm-crf")("Barack Obama visited Paris.")
+    [{'text': 'Barack Obama', 'label': 'PER', 'start': 0, 'end': 12, ...}, {'text': 'Paris', 'label': 'LOC', ...}]
+"""
+
+from __future__ import annotations
+
+from zoo._family import Family, part_lookup, register_family
+from zoo._registry import ModelSpec, register
+from zoo.data import conll2003
+from zoo.data.ud_ewt import UPOS_TAGS
+
+_HERE = __name__
+__getattr__ = part_lookup(__name__, ("model", "pipeline", "evaluation", "export", "examples"))
+_PARTS = dict(
+    builder=f"{_HERE}.model:build_sequence_tagger",
+    exporters={"saved_model": f"{_HERE}.export:export_saved_model", "tflite": f"{_HERE}.export:export_tflite"},
+    examples=f"{_HERE}.examples:examples",
+)
+FAMILY = register_family(Family(
+    name="sequence_tagger",
+    pipeline=f"{_HERE}.pipeline:TokenTaggingPipeline",
+    evaluator=f"{_HERE}.evaluation:evaluate",
+    **_PARTS,
+))
+ENTITY_FAMILY = register_family(Family(
+    name="entity_tagger",
+    pipeline=f"{_HERE}.pipeline:EntityPipeline",
+    evaluator=f"{_HERE}.evaluation:evaluate_entities",
+    **_PARTS,
+))
+
+register(
+    ModelSpec(
+        name="udpos-bilstm",
+        family=FAMILY.name,
+        builder_args=dict(
+            tags=UPOS_TAGS,
+            word_vocab_size=10000, char_vocab_size=200, word_dim=100, char_dim=32, char_filters=64, max_chars=16,
+            units=128, dropout=0.33,
+        ),
+        task="part-of-speech tagging (17 UPOS tags)",
+        structure="many-to-many",
+        dataset="ud_ewt",
+        dataset_name="Universal Dependencies English EWT r2.16 (gold tokenization)",
+        labels=UPOS_TAGS,
+        metric="accuracy",
+        recipe="recipes/train_sequence_tagger.py",
+        description=(
+            "Universal POS tags for English tokens. Each token is a 100-d word embedding (lower-cased, digits "
+            "mapped to 0; 10,000 words) concatenated with a 64-filter character CNN over its first 16 characters; "
+            "a bidirectional LSTM (128 units each way) reads the sentence and a softmax tags every token."
+        ),
+        data_license="CC BY-SA 4.0 (UD English EWT annotations); texts from the LDC English Web Treebank",
+        weights_license="CC BY-SA 4.0 (trained on CC BY-SA 4.0 annotations)",
+        example='"I love football"',
+        validation_split="the official dev split (2,001 sentences, 25,147 tokens)",
+        unit="tokens",
+    )
+)
+
+
+# CoNLL-2003 named entities. The Reuters text may not be republished, so the word vocabulary and its
+# word2vec initialisation come from IMDB reviews, not from the CoNLL files (see the recipe).
+_CONLL_TAGS = conll2003.TAGS
+_CONLL_ARGS = dict(tags=_CONLL_TAGS, word_vocab_size=20000, char_vocab_size=100, word_dim=100, char_dim=32,
+                   char_filters=128, max_chars=16, units=128, dropout=0.5, case_features=True, word_dropout=0.25)
+
+for _name, _crf in (("conll03-bilstm-crf", True), ("conll03-bilstm", False)):
+    register(
+        ModelSpec(
+            name=_name,
+            family=ENTITY_FAMILY.name,
+            builder_args=dict(_CONLL_ARGS, crf=_crf),
+            task="named-entity recognition (PER, LOC, ORG, MISC)",
+            structure="many-to-many",
+            dataset="conll2003",
+            dataset_name="CoNLL-2003 English (eng.testb; IOB2 tags)",
+            labels=_CONLL_TAGS,
+            metric="f1",
+            recipe="recipes/train_sequence_tagger.py",
+            description=(
+                "Person, organisation, location and miscellaneous names in English text. Each token is a 100-d word "
+                "embedding (20,000 words, lower-cased, initialised from word2vec on IMDB reviews) concatenated with a "
+                "128-filter character CNN and an 8-d casing embedding (in training, a quarter of the known words are "
+                "shown as unknown, so names are also learnt from their spelling); a bidirectional LSTM (128 units "
+                "each way) reads the sentence and "
+                + ("a linear-chain CRF picks the best tag sequence (Viterbi)." if _crf else
+                   "a softmax tags every token independently (the baseline the CRF model is compared with).")
+            ),
+            data_license="CoNLL-2003 annotations over Reuters RCV1 text: research use only, not redistributable",
+            weights_license=(
+                "research use only (trained on CoNLL-2003); the checkpoint holds no Reuters text: its word vocabulary "
+                "comes from IMDB reviews"
+            ),
+            example='"Barack Obama visited Paris with Angela Merkel."',
+            validation_split="eng.testa, the official development split (3,250 sentences, 5,942 entities)",
+            unit="entities",
+        )
+    )

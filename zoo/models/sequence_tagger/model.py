@@ -1,0 +1,122 @@
+"""Many-to-many aligned RNN taggers: one tag for every token (POS tagging; named entities with a softmax or a CRF).
+
+Each token is represented by a word embedding (lower-cased, digits mapped to 0) concatenated with
+a character CNN feature (so unseen words are tagged from their spelling); a bidirectional LSTM
+reads the sentence, and every token's tag comes from the per-step `output` of the RNN, not only
+its last hidden state: a softmax per token, or a linear-chain CRF that picks the best sequence of
+tags (so an ``I-PER`` never follows an ``O``). The model takes tokens (a string tensor ``(batch,
+time)`` padded with ``""``); `zoo.pipeline` tokenizes raw text with `zoo.layers.tagging.tokenize` first.
+
+Example:
+    >>> tagger = zoo.pipeline("udpos-bilstm")
+    >>> tagger("I love football")
+    [('I', 'PRON'), ('love', 'VERB'), ('football', 'NOUN')]
+    >>> zoo.pipeline("conll03-bilstm-crf")("Barack Obama visited Paris.")
+    [{'text': 'Barack Obama', 'label': 'PER', 'start': 0, 'end': 12, ...}, {'text': 'Paris', 'label': 'LOC', ...}]
+"""
+
+from __future__ import annotations
+
+
+def build_sequence_tagger(
+    *,
+    tags: tuple[str, ...],
+    word_vocab_size: int = 10000,
+    char_vocab_size: int = 200,
+    word_dim: int = 100,
+    char_dim: int = 32,
+    char_filters: int = 64,
+    max_chars: int = 16,
+    units: int = 128,
+    dropout: float = 0.33,
+    crf: bool = False,
+    case_features: bool = False,
+    word_dropout: float = 0.0,
+    word_vocabulary: list[str] | None = None,
+    char_vocabulary: list[str] | None = None,
+    name: str = "sequence_tagger",
+):
+    """Builds an untrained tagger: tokens ``(batch, time)`` in, tag probabilities ``(batch, time, len(tags))`` out.
+
+    With ``crf=True`` the network outputs emission scores and a linear-chain CRF sits on top
+    (`zoo.layers.crf.CRFTagger`): calling the model gives Viterbi tag ids, int32 ``(batch, time)``;
+    ``model.emissions(tokens)`` and ``model.crf`` give scores and marginals.
+
+    Args:
+        tags: the tag set; output index i is ``tags[i]``.
+        word_vocab_size: word embedding rows, including padding and out-of-vocabulary.
+        char_vocab_size: character embedding rows, including padding and out-of-vocabulary.
+        word_dim, char_dim, char_filters: embedding and char-CNN widths.
+        max_chars: characters kept per token for the char CNN.
+        units: LSTM units per direction.
+        dropout: dropout on token features and on the BiLSTM output.
+        crf: a CRF output layer (trained on the sequence log-likelihood) instead of a per-token softmax.
+        case_features: add an 8-d embedding of each token's casing (`zoo.layers.tagging.CASINGS`), which the
+            lower-cased word embedding loses.
+        word_dropout: while training, the share of known words replaced by the out-of-vocabulary id, so
+            that unseen words are tagged from their characters.
+        word_vocabulary, char_vocabulary: most frequent first, without padding/OOV entries. When None,
+            the lookup layers (``words``, ``chars``) must be adapted before use.
+        name: the model's name.
+
+    The nested model ``network`` maps ``word_ids``, ``char_ids`` (and ``case_ids``) to probabilities: the part
+    exported to TFLite.
+    """
+    import keras
+    from keras import layers
+
+    from zoo.layers.tagging import NormalizeTokens, SplitCharacters, TokenCasing
+
+    # === Preprocessing: tokens -> word ids and character ids ===
+    tokens = keras.Input(shape=(None,), dtype="string", name="tokens")
+    word_lookup = layers.StringLookup(
+        vocabulary=None if word_vocabulary is None else list(word_vocabulary)[: word_vocab_size - 2],
+        mask_token="", num_oov_indices=1, name="words",
+    )
+    char_lookup = layers.StringLookup(
+        vocabulary=None if char_vocabulary is None else list(char_vocabulary)[: char_vocab_size - 2],
+        mask_token="", num_oov_indices=1, name="chars",
+    )
+    word_ids = word_lookup(NormalizeTokens(name="normalize")(tokens))
+    char_ids = char_lookup(SplitCharacters(max_chars, name="split_characters")(tokens))
+
+    network_inputs = [word_ids, char_ids] + ([TokenCasing(name="casing")(tokens)] if case_features else [])
+
+    network = build_tagger_network(
+        num_tags=len(tags), word_vocab_size=word_vocab_size, char_vocab_size=char_vocab_size, word_dim=word_dim,
+        char_dim=char_dim, char_filters=char_filters, max_chars=max_chars, units=units, dropout=dropout,
+        activation=None if crf else "softmax", case_features=case_features, word_dropout=word_dropout,
+    )
+    if not crf:
+        return keras.Model(tokens, network(network_inputs), name=name)
+    from zoo.layers.crf import CRFTagger
+
+    return CRFTagger(keras.Model(tokens, network(network_inputs), name="emissions"), name=name)
+
+
+def build_tagger_network(*, num_tags, word_vocab_size, char_vocab_size, word_dim, char_dim, char_filters, max_chars,
+                         units, dropout, activation="softmax", case_features=False, word_dropout=0.0):
+    """Word ids ``(batch, time)``, char ids ``(batch, time, max_chars)`` and, with ``case_features``, casing ids
+    ``(batch, time)`` to tag probabilities (or, with ``activation=None``, emission scores for a CRF)."""
+    import keras
+    from keras import layers
+
+    from zoo.layers.tagging import CASINGS, CharCNN, WordDropout
+
+    word_ids = keras.Input(shape=(None,), dtype="int32", name="word_ids")
+    char_ids = keras.Input(shape=(None, max_chars), dtype="int32", name="char_ids")
+    known_words = WordDropout(word_dropout, name="word_dropout")(word_ids) if word_dropout else word_ids
+    words = layers.Embedding(word_vocab_size, word_dim, mask_zero=True, name="word_embedding")(known_words)
+    chars = CharCNN(char_vocab_size, char_dim, char_filters, name="char_cnn")(char_ids)
+    inputs, features = [word_ids, char_ids], [words, chars]
+    if case_features:
+        case_ids = keras.Input(shape=(None,), dtype="int32", name="case_ids")
+        inputs.append(case_ids)
+        # mask_zero: Concatenate ORs its inputs' masks, so every feature must mask padding itself.
+        features.append(layers.Embedding(len(CASINGS), 8, mask_zero=True, name="case_embedding")(case_ids))
+    x = layers.Concatenate(name="token_features")(features)
+    x = layers.Dropout(dropout, name="feature_dropout")(x)
+    x = layers.Bidirectional(layers.LSTM(units, return_sequences=True), name="bilstm")(x)
+    x = layers.Dropout(dropout, name="output_dropout")(x)
+    scores = layers.Dense(num_tags, activation=activation, name="tag_probabilities" if activation else "tag_scores")(x)
+    return keras.Model(inputs, scores, name="network")
