@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import re
-
 import keras
 from keras import ops
+
+from zoo._textrules import WHITESPACE, TextRules
 
 # Tokenization as an ordered list of regex rewrites that put spaces around tokens, then a split on
 # whitespace. The same rules run in Python (`tokenize`, which also gives character offsets) and in
 # TensorFlow (`TokenizeText`, inside exported SavedModels). RE2 has no look-around, hence rewrites.
-TOKEN_RULES = (
-    # Every character Python's str.split() treats as whitespace becomes a space (TF splits on ASCII
-    # whitespace only). Literal characters, not escapes, so Python re and RE2 read the same class.
-    ("[\t\n\x0b\x0c\r\x1c-\x1f\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]", " "),
+TOKEN_RULES = TextRules(
+    WHITESPACE,
     (r"(\.\.\.+)", r" \1 "),  # ellipsis
     (r"([,;:!?()\[\]{}\"“”‘’«»$%&*+<=>@#^~|\\])", r" \1 "),  # always a token of its own
     (r"([^.\s])\.(\s|$)", r"\1 .\2"),  # a sentence-final period
@@ -31,9 +29,7 @@ def tokenize(text: str) -> list[tuple[str, int, int]]:
         >>> tokenize("I don't know.")
         [('I', 0, 1), ('do', 2, 4), ("n't", 4, 7), ('know', 8, 12), ('.', 12, 13)]
     """
-    spaced = text
-    for pattern, replacement in TOKEN_RULES:
-        spaced = re.sub(pattern, replacement, spaced)
+    spaced = TOKEN_RULES.apply(text)
     tokens, position = [], 0
     for token in spaced.split():
         start = text.index(token, position)
@@ -53,9 +49,7 @@ class TokenizeText(keras.layers.Layer):
     def call(self, texts):
         import tensorflow as tf
 
-        for pattern, replacement in TOKEN_RULES:
-            texts = tf.strings.regex_replace(texts, pattern, replacement)
-        return tf.strings.split(tf.strings.strip(texts)).to_tensor(default_value="")
+        return tf.strings.split(tf.strings.strip(TOKEN_RULES.apply_tf(texts))).to_tensor(default_value="")
 
     def compute_output_shape(self, input_shape):
         return (input_shape[0], None)

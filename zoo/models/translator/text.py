@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import re
 import unicodedata
 
+from zoo._textrules import WHITESPACE, TextRules
 from zoo.models.translator.model import END, START, UNK
 
 # === Text normalization, tokenization and detokenization ===
 #
-# Each rule is a (pattern, replacement) pair that Python `re` and RE2 (tf.strings.regex_replace) read
-# the same way: literal characters instead of \s, \w, \d or \p classes where the two differ, no
-# look-around. `tokenize_source`/`tokenize_target`/`detokenize` run them in Python; the graph versions
-# (`_tf_tokenize`, `_tf_detokenize`) run the very same list in TensorFlow.
+# Each rule list is a `zoo._textrules.TextRules`: `tokenize_source`/`tokenize_target`/`detokenize` apply
+# it in Python; the graph versions (`_tf_tokenize`, `_tf_detokenize`) apply the very same list in TensorFlow.
 
 
 def _composition_rules() -> tuple[tuple[str, str], ...]:
@@ -26,9 +24,8 @@ def _composition_rules() -> tuple[tuple[str, str], ...]:
     return tuple(rules)
 
 
-NORMALIZE_RULES = (
-    # Every space character (and control characters Python's str.split() splits on) becomes a space.
-    ("[\t\n\x0b\x0c\r\x1c-\x1f\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]", " "),
+NORMALIZE_RULES = TextRules(
+    WHITESPACE,  # every space character (and the control characters str.split() splits on)
     ("[\u200b\u200c\u200d\u2060\ufeff]", ""),  # zero-width characters
     ("[\u2018\u2019\u201a\u201b\u2032`\u00b4]", "'"),  # typographic single quotes, prime, accents used as quotes
     ("[\u201c\u201d\u201e\u201f\u2033\u00ab\u00bb\u00a8]", '"'),  # “ ” „ ‟ ″ « » and ¨ (used as a quote in Tatoeba)
@@ -36,9 +33,9 @@ NORMALIZE_RULES = (
     ("[\u2012\u2013\u2014\u2015]", " - "),  # dashes
     ("\u2026", "..."),  # ellipsis character
     ("\uff1f", "?"), ("\uff01", "!"), ("\uff0c", ","),  # full-width ? ! ,
-) + _composition_rules()
+) + TextRules(*_composition_rules())
 
-SPLIT_RULES = (
+SPLIT_RULES = TextRules(
     (r"(\.\.\.+)", r" \1 "),  # an ellipsis is one token
     (r"([¿¡?!;\"()\[\]{}%$€£])", r" \1 "),  # always a token of its own
     (r"([^0-9]),", r"\1 , "), (r",([^0-9])", r" , \1"), (r"^,|,$", r" , "),  # commas, except in 3,5
@@ -47,11 +44,11 @@ SPLIT_RULES = (
     (r"(^| )'([^ ])", r"\1' \2"),  # an opening single quote
     (r"([^ ])'( |$)", r"\1 '\2"),  # a closing single quote (and the plural possessive: students')
 )
-CLITIC_RULES = (  # English only: do|n't, ca|n't, Tom|'s, we|'re
+CLITIC_RULES = TextRules(  # English only: do|n't, ca|n't, Tom|'s, we|'re
     (r"(?i)([^ '])(n't)( |$)", r"\1 \2\3"),
     (r"(?i)([^ '])('(?:s|re|ve|ll|d|m))( |$)", r"\1 \2\3"),
 )
-DETOKENIZE_RULES = (
+DETOKENIZE_RULES = TextRules(
     (r"(?i) (n't|'(?:s|re|ve|ll|d|m))( |$)", r"\1\2"),  # clitics join their word
     (r" '( |$)", r"'\1"),  # a closing single quote joins its word
     (r" ([.,!?;:%)\]}])", r"\1"),  # no space before closing punctuation (nor inside an ellipsis)
@@ -59,21 +56,9 @@ DETOKENIZE_RULES = (
     (r"\"[ ]*([^\"]*?)[ ]*\"", r'"\1"'),  # double quotes hug what they quote, pair by pair
 )
 
-_COMPILED: dict[tuple, list] = {}
-
-
-def _apply(text: str, rules) -> str:
-    compiled = _COMPILED.get(rules)
-    if compiled is None:
-        compiled = _COMPILED[rules] = [(re.compile(p), r) for p, r in rules]
-    for pattern, replacement in compiled:
-        text = pattern.sub(replacement, text)
-    return text
-
-
 def normalize(text: str) -> str:
     """The zoo's Unicode normalization (the graph applies the same rules): quotes, dashes, spaces, accents."""
-    return _apply(text, NORMALIZE_RULES)
+    return NORMALIZE_RULES.apply(text)
 
 
 def tokenize_source(text: str, *, lowercase: bool = True) -> list[str]:
@@ -83,7 +68,7 @@ def tokenize_source(text: str, *, lowercase: bool = True) -> list[str]:
         >>> tokenize_source("¿Dónde está la biblioteca?")
         ['¿', 'dónde', 'está', 'la', 'biblioteca', '?']
     """
-    tokens = _apply(normalize(text), SPLIT_RULES).split(" ")
+    tokens = SPLIT_RULES.apply(normalize(text)).split(" ")
     return [t.lower() if lowercase else t for t in tokens if t]
 
 
@@ -94,7 +79,7 @@ def tokenize_target(text: str) -> list[str]:
         >>> tokenize_target("I don't know, Tom's right.")
         ['I', 'do', "n't", 'know', ',', 'Tom', "'s", 'right', '.']
     """
-    return [t for t in _apply(_apply(normalize(text), SPLIT_RULES), CLITIC_RULES).split(" ") if t]
+    return [t for t in CLITIC_RULES.apply(SPLIT_RULES.apply(normalize(text))).split(" ") if t]
 
 
 def detokenize(tokens) -> str:
@@ -104,24 +89,16 @@ def detokenize(tokens) -> str:
         >>> detokenize(['I', 'do', "n't", 'know', ',', 'Tom', "'s", 'right', '.'])
         "I don't know, Tom's right."
     """
-    return _apply(" ".join(t for t in tokens if t and t not in (UNK, START, END)), DETOKENIZE_RULES)
-
-
-def _tf_apply(texts, rules):
-    import tensorflow as tf
-
-    for pattern, replacement in rules:
-        texts = tf.strings.regex_replace(texts, pattern, replacement)
-    return texts
+    return DETOKENIZE_RULES.apply(" ".join(t for t in tokens if t and t not in (UNK, START, END)))
 
 
 def _tf_tokenize(texts, *, target: bool = False):
     """Graph tokenization of a 1-D string tensor: a ``tf.RaggedTensor`` of tokens (case kept)."""
     import tensorflow as tf
 
-    texts = _tf_apply(_tf_apply(texts, NORMALIZE_RULES), SPLIT_RULES)
+    texts = SPLIT_RULES.apply_tf(NORMALIZE_RULES.apply_tf(texts))
     if target:
-        texts = _tf_apply(texts, CLITIC_RULES)
+        texts = CLITIC_RULES.apply_tf(texts)
     return tf.strings.split(texts)  # on whitespace, which normalization made plain spaces
 
 
@@ -131,7 +108,7 @@ def _tf_detokenize(tokens):
 
     joined = tf.strings.reduce_join(tokens, axis=-1, separator=" ")
     joined = tf.strings.strip(tf.strings.regex_replace(joined, " +", " "))
-    return _tf_apply(joined, DETOKENIZE_RULES)
+    return DETOKENIZE_RULES.apply_tf(joined)
 
 
 def tokenize_batch(texts: list[str], *, target: bool = False, batch_size: int = 4096) -> list[list[str]]:
