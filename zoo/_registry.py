@@ -8,6 +8,7 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import fnmatch
+import importlib.resources
 import json
 import os
 import re
@@ -17,7 +18,11 @@ from zoo._family import Family, get_family
 from zoo.metrics import Metric, get_metric
 
 NAME_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)+$")
+# The weights of a checkout (`<repository>/checkpoints/<name>.keras`), looked in first when it exists. An installed
+# package has no such folder and downloads the weights instead (zoo._hub).
 CHECKPOINT_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "checkpoints")
+# The cards (`<name>.json`: sha256, size, metrics, versions) are package data, `zoo/cards/`, so they travel with a wheel.
+CARDS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "cards")
 # Bumped when the checkpoint layout changes in a way older zoo versions cannot read.
 CHECKPOINT_FORMAT = 1
 
@@ -74,18 +79,19 @@ class ModelSpec:
 
     @property
     def card_path(self) -> str:
-        return os.path.join(CHECKPOINT_DIR, f"{self.name}.json")
+        """Where the card lives: ``zoo/cards/<name>.json``, package data of the installed zoo."""
+        return str(_card_resource(self.name))
 
     def card(self) -> dict[str, Any] | None:
-        """The checkpoint card (metrics, sha256, size...) or None when no checkpoint is shipped."""
-        if not os.path.exists(self.card_path):
+        """The checkpoint card (metrics, sha256, size...) or None when the model has no pretrained checkpoint."""
+        resource = _card_resource(self.name)
+        if not resource.is_file():
             return None
-        with open(self.card_path, encoding="utf-8") as f:
-            return json.load(f)
+        return json.loads(resource.read_text(encoding="utf-8"))
 
     @property
     def has_checkpoint(self) -> bool:
-        return os.path.exists(self.card_path)
+        return _card_resource(self.name).is_file()
 
     @property
     def family_info(self) -> "Family":
@@ -105,6 +111,11 @@ class ModelSpec:
 
     def pipeline_class(self) -> type:
         return self.family_info.load("pipeline")
+
+
+def _card_resource(name: str):
+    """The card of ``name`` as an `importlib.resources` traversable (a plain path for an ordinary install)."""
+    return importlib.resources.files("zoo") / "cards" / f"{name}.json"
 
 
 def register(spec: ModelSpec) -> ModelSpec:
