@@ -25,7 +25,7 @@ demo: venv
 	$(BIN)/zoo predict imdb-bigru "A wonderful, moving film with a superb cast." "Dull, predictable and far too long. I want my two hours back."
 	$(BIN)/python -c "import zoo; print(zoo.pipeline('imdb-lstm')(['One of the best films I have seen this year.', 'The plot made no sense and the acting was wooden.']))"
 	$(BIN)/zoo predict udpos-bilstm "I love football." "She didn't book the flight to Paris yesterday."
-	$(BIN)/python -c "import zoo; from zoo.data import flickr8k; names = flickr8k.load('test').images[:3]; [print(n, '->', c) for n, c in zip(names, zoo.pipeline('image-caption-lstm-attention')(flickr8k.read_images(names)))]"
+	$(BIN)/zoo predict image-caption-lstm-attention examples/images/astronaut.jpg examples/images/grace_hopper.jpg examples/images/cat.jpg
 	$(BIN)/zoo predict conll03-bilstm-crf "Barack Obama visited Paris with Angela Merkel." "Manchester United signed a striker from Ajax Amsterdam on Friday."
 	$(BIN)/zoo predict spa-eng-gru-attention "¿Dónde está la biblioteca?" "Hace frío." "Mañana voy a visitar a mis abuelos con mi hermana."
 
