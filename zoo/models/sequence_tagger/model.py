@@ -1,18 +1,10 @@
-"""Many-to-many aligned RNN taggers: one tag for every token (POS tagging; named entities with a softmax or a CRF).
-
-Each token is represented by a word embedding (lower-cased, digits mapped to 0) concatenated with
-a character CNN feature (so unseen words are tagged from their spelling); a bidirectional LSTM
-reads the sentence, and every token's tag comes from the per-step `output` of the RNN, not only
-its last hidden state: a softmax per token, or a linear-chain CRF that picks the best sequence of
-tags (so an ``I-PER`` never follows an ``O``). The model takes tokens (a string tensor ``(batch,
-time)`` padded with ``""``); `zoo.pipeline` tokenizes raw text with `zoo.layers.tagging.tokenize` first.
+"""The taggers' Keras model: tokens ``(batch, time)`` padded with ``""`` in, per-token tag probabilities
+(or, with a CRF, Viterbi tag ids) out; `zoo.pipeline` tokenizes raw text with `zoo.layers.tagging.tokenize` first.
 
 Example:
-    >>> tagger = zoo.pipeline("udpos-bilstm")
-    >>> tagger("I love football")
-    [('I', 'PRON'), ('love', 'VERB'), ('football', 'NOUN')]
-    >>> zoo.pipeline("conll03-bilstm-crf")("Barack Obama visited Paris.")
-    [{'text': 'Barack Obama', 'label': 'PER', 'start': 0, 'end': 12, ...}, {'text': 'Paris', 'label': 'LOC', ...}]
+    >>> model = zoo.build("udpos-bilstm", word_vocabulary=["i", "love"], char_vocabulary=list("ilove"))
+    >>> model(tf.constant([["I", "love", "it"]])).shape
+    TensorShape([1, 3, 17])
 """
 
 from __future__ import annotations

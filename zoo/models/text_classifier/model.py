@@ -1,9 +1,6 @@
-"""Many-to-one RNN text classifiers: raw string in, class probability out.
-
-The network reads the whole review with a recurrent cell (SimpleRNN, LSTM or GRU, optionally
-bidirectional), pools the per-step outputs over time (max and mean, ignoring padding) and maps
-the pooled vector to a probability. Preprocessing (standardization, vocabulary lookup, head+tail
-cropping) lives inside the model, so a checkpoint takes raw strings.
+"""The text classifiers' Keras model: preprocessing (standardization, vocabulary lookup, head+tail
+cropping) inside the model, so a checkpoint takes raw strings; a recurrent cell whose per-step outputs
+are max- and mean-pooled over time; a sigmoid.
 
 Example:
     >>> import zoo
