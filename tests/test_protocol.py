@@ -1,6 +1,7 @@
 """The family protocol: family and metric descriptions, the shared predict loop and text rules."""
 
 import dataclasses
+import os
 
 import pytest
 
@@ -98,3 +99,27 @@ def test_text_rules_give_the_same_text_in_python_and_in_the_graph():
     assert TextRules(WHITESPACE).apply("a\u00a0b\u2003c") == "a b c"
     with pytest.raises(TypeError, match="pair of str"):
         TextRules(("only a pattern",))
+
+
+def test_tflite_conversion_after_an_eager_lookup_table_logs_no_serialization_warning(tmp_path):
+    """Eager vocabularies leave None in the "table_initializer" collection; the converter must not warn about it."""
+    import logging
+
+    import keras
+    import tensorflow as tf
+
+    from zoo._export import convert_to_tflite
+
+    keras.layers.StringLookup(vocabulary=["a", "b"])(tf.constant(["a"]))  # an eagerly initialised table
+    dense = keras.layers.Dense(2)
+    messages = []
+    handler = logging.Handler()
+    handler.emit = lambda record: messages.append(record.getMessage())
+    tf.get_logger().addHandler(handler)
+    try:
+        path = convert_to_tflite(lambda x: dense(x), [tf.TensorSpec([1, 3], tf.float32, name="x")],
+                                 str(tmp_path / "m.tflite"))
+    finally:
+        tf.get_logger().removeHandler(handler)
+    assert os.path.getsize(path) > 0
+    assert not [m for m in messages if "table_initializer" in m], messages

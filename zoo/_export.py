@@ -87,7 +87,13 @@ def convert_to_tflite(function, input_signature, path: str) -> str:
 
     if not isinstance(function, tf.types.experimental.GenericFunction):
         function = tf.function(function)
-    frozen = convert_variables_to_constants_v2(function.get_concrete_function(*input_signature))
+    concrete = function.get_concrete_function(*input_signature)
+    # Lookup tables initialised eagerly (the models' vocabularies) leave None in the graph's
+    # "table_initializer" collection, which the traced function copies; freezing exports the collection
+    # and warns that None cannot be serialized. The function needs no table initializer: drop the Nones.
+    initializers = concrete.graph.get_collection_ref("table_initializer")
+    initializers[:] = [op for op in initializers if op is not None]
+    frozen = convert_variables_to_constants_v2(concrete)
     converter = tf.lite.TFLiteConverter.from_concrete_functions([frozen], tf.Module())
     converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
     with open(path, "wb") as f:
