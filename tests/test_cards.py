@@ -1,12 +1,13 @@
 """Every shipped checkpoint carries a complete, truthful card; generated docs are fresh."""
 
+import json
 import os
 
 import pytest
 
 import zoo
 from zoo import _cards, _hub
-from zoo._registry import CHECKPOINT_DIR, get_spec
+from zoo._registry import CARDS_DIR, CHECKPOINT_DIR, get_spec
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 MAX_BYTES = 12 * 1024 * 1024
@@ -26,6 +27,34 @@ FULL_TEST = {"imdb": 25_000, "ud_ewt": 25_094, "conll2003": 5_648, "flickr8k": 1
 
 def test_every_registered_model_ships_a_checkpoint():
     assert zoo.list_models(pretrained=True) == zoo.list_models()
+
+
+def test_cards_are_package_data_and_checkpoints_hold_only_weights():
+    cards = sorted(f.removesuffix(".json") for f in os.listdir(CARDS_DIR) if f.endswith(".json"))
+    assert cards == zoo.list_models(pretrained=True), "one card per pretrained model in zoo/cards/, nothing else"
+    assert [f for f in os.listdir(CHECKPOINT_DIR) if f.endswith(".json")] == [], \
+        "cards live in zoo/cards/ (they ship in the wheel); checkpoints/ holds the weights"
+    for name in cards:
+        assert get_spec(name).card_path == os.path.join(CARDS_DIR, f"{name}.json")
+
+
+def test_a_recipe_writes_the_card_where_the_package_reads_it(tmp_path, monkeypatch):
+    from zoo import _checkpoint
+
+    assert _checkpoint.card_file(CHECKPOINT_DIR, "imdb-gru") == os.path.join(CARDS_DIR, "imdb-gru.json")
+    assert _checkpoint.card_file(str(tmp_path), "imdb-gru") == str(tmp_path / "imdb-gru.json")
+
+    # The shipped folder and the package's cards, played by two temporary folders.
+    monkeypatch.setattr(_checkpoint, "CHECKPOINT_DIR", str(tmp_path / "checkpoints"))
+    monkeypatch.setattr(_checkpoint, "CARDS_DIR", str(tmp_path / "cards"))
+    (tmp_path / "cards").mkdir()
+    model = zoo.build("imdb-gru", vocabulary=["good", "bad"])
+    for out_dir, card_dir in ((tmp_path / "checkpoints", tmp_path / "cards"), (tmp_path / "mine", tmp_path / "mine")):
+        card = _checkpoint.write_checkpoint(get_spec("imdb-gru"), model, metrics={}, validation={}, recipe_command="",
+                                            training={}, out_dir=str(out_dir))
+        assert (out_dir / "imdb-gru.keras").exists() and card["sha256"] == _hub.sha256_of(str(out_dir / "imdb-gru.keras"))
+        assert json.loads((card_dir / "imdb-gru.json").read_text()) == card
+    assert sorted(os.listdir(tmp_path / "checkpoints")) == ["imdb-gru.keras"]
 
 
 @pytest.mark.parametrize("name", zoo.list_models(pretrained=True))

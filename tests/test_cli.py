@@ -95,3 +95,62 @@ def test_train_without_a_recipe_says_where_it_looked(monkeypatch, capsys):
     monkeypatch.setitem(_registry._REGISTRY, "imdb-gru", spec)
     assert cli.main(["train", "imdb-gru"]) == 2
     assert "recipes/missing.py is not installed" in capsys.readouterr().err
+
+
+# === zoo download and zoo cache (the installed-wheel case, downloading from a server, is in test_packaging.py) ===
+
+
+def test_download_in_a_checkout_finds_the_shipped_file_and_fills_a_folder(tmp_path):
+    from zoo._hub import sha256_of
+
+    out = run_zoo("download", "imdb-gru")
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == (f"imdb-gru  8.0 MiB  {os.path.join(ROOT, 'checkpoints', 'imdb-gru.keras')}  "
+                                  "(in this checkout, sha256 verified)")
+
+    mirror = tmp_path / "mirror"
+    out = run_zoo("download", "imdb-gru", "--to", str(mirror), "udpos-bilstm")
+    assert out.returncode == 0, out.stderr
+    assert "copied from" in out.stdout and "sha256 verified" in out.stdout
+    assert sorted(os.listdir(mirror)) == ["imdb-gru.keras", "udpos-bilstm.keras"], "only the files, ready to serve"
+    for name in ("imdb-gru", "udpos-bilstm"):
+        assert sha256_of(str(mirror / f"{name}.keras")) == zoo.info(name)["sha256"]
+    assert "(already there" in run_zoo("download", "--to", str(mirror), "imdb-gru").stdout
+
+
+def test_download_needs_names_or_all_and_checks_every_name_first(tmp_path):
+    out = run_zoo("download")
+    assert out.returncode == 2 and "--all" in out.stderr
+    out = run_zoo("download", "imdb-gru", "imdb-bigr", "--to", str(tmp_path))
+    assert out.returncode == 2 and "did you mean 'imdb-bigru'" in out.stderr.lower()
+    assert os.listdir(tmp_path) == [], "nothing is fetched when a name is wrong"
+
+
+def test_cache_lists_and_clears(tmp_path):
+    from zoo._hub import cache_dir
+
+    folder = os.path.join(cache_dir(), "checkpoints")
+    assert run_zoo("cache").stdout.strip() == f"{folder}: nothing cached"
+    # Filled the way the error message of an offline machine suggests: copy the file into the cache.
+    os.makedirs(folder)
+    with open(os.path.join(ROOT, "checkpoints", "imdb-gru.keras"), "rb") as f, \
+            open(os.path.join(folder, "imdb-gru.keras"), "wb") as g:
+        g.write(f.read())
+    with open(os.path.join(folder, "imdb-lstm.keras"), "wb") as g:
+        g.write(b"an old download")
+
+    out = run_zoo("cache")
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.strip().splitlines()
+    assert lines[0] == folder and lines[-1] == "2 files, 8.0 MiB"
+    assert lines[1].split() == ["imdb-gru.keras", "8.0", "MiB", "imdb-gru"]
+    assert lines[2].startswith("imdb-lstm.keras") and "not the size on its card" in lines[2]
+    assert run_zoo("cache", "imdb-gru").stdout.strip().splitlines()[-1] == "1 file, 8.0 MiB"
+
+    out = run_zoo("cache", "--clear", "imdb-gru")
+    assert out.returncode == 0 and out.stdout.strip() == f"removed {os.path.join(folder, 'imdb-gru.keras')} (8.0 MiB)"
+    assert run_zoo("cache", "--clear", "imdb-gru").stdout.strip() == "imdb-gru.keras: not cached"
+    assert run_zoo("cache", "--clear").returncode == 2
+    out = run_zoo("cache", "--clear", "--all")
+    assert out.returncode == 0 and out.stdout.startswith("removed") and "imdb-lstm.keras" in out.stdout
+    assert run_zoo("cache").stdout.strip() == f"{folder}: nothing cached"

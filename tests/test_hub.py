@@ -5,6 +5,7 @@ from __future__ import annotations
 import collections
 import hashlib
 import os
+import socket
 import stat
 import subprocess
 import sys
@@ -15,8 +16,9 @@ from pathlib import Path
 
 import pytest
 
+import zoo
 from zoo import _hub
-from zoo._hub import CheckpointNotFoundError, ChecksumError, HubError, cache_dir, resolve, sha256_of
+from zoo._hub import CheckpointNotFoundError, ChecksumError, HubError, cache_dir, fetch_to, resolve, sha256_of
 
 REPO = Path(__file__).resolve().parents[1]
 NAME = "imdb-bigru.keras"
@@ -93,19 +95,45 @@ def _env(monkeypatch, tmp_path):
     monkeypatch.setattr(_hub, "_BACKOFF_S", (0.01, 0.02))
 
 
-@pytest.fixture
-def hub(monkeypatch):
+def _serve():
+    """A FakeHub on a free loopback port, and the function that stops it."""
     state = FakeHub()
     server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
     server.hub = state
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     state.url = f"http://127.0.0.1:{server.server_address[1]}"
+
+    def stop() -> None:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+    return state, stop
+
+
+@pytest.fixture
+def hub(monkeypatch):
+    state, stop = _serve()
     monkeypatch.setenv("ZOO_HUB_URL", state.url + "/")  # trailing slash on purpose
     yield state
-    server.shutdown()
-    server.server_close()
-    thread.join(timeout=5)
+    stop()
+
+
+@pytest.fixture
+def second_hub():
+    """Another server, for a second mirror in ZOO_HUB_URL."""
+    state, stop = _serve()
+    yield state
+    stop()
+
+
+def _closed_url() -> str:
+    """A loopback URL nothing listens on: connections are refused at once."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    return f"http://127.0.0.1:{port}"
 
 
 def _cache_path() -> Path:
@@ -291,12 +319,129 @@ def test_offline_zero_means_online(hub, monkeypatch):
     assert hub.requests[NAME] == 1
 
 
-def test_no_hub_url_gives_a_hint():
+def test_without_zoo_hub_url_the_default_location_is_used(hub, monkeypatch):
+    assert _hub.DEFAULT_HUB_URL == f"https://github.com/rnn-zoo/rnn-zoo/releases/download/v{zoo.__version__}"
+    monkeypatch.delenv("ZOO_HUB_URL")
+    assert _hub.hub_urls() == [_hub.DEFAULT_HUB_URL]
+    monkeypatch.setattr(_hub, "DEFAULT_HUB_URL", hub.url)
+    hub.files[NAME] = DATA
+
+    assert resolve(NAME, SHA, shipped_dir=None, progress=False) == str(_cache_path())
+    assert hub.requests[NAME] == 1
+
+
+def test_zoo_hub_url_may_name_several_mirrors(monkeypatch):
+    monkeypatch.setenv("ZOO_HUB_URL", " http://a.example/zoo/  file:///srv/zoo ")
+    assert _hub.hub_urls() == ["http://a.example/zoo", "file:///srv/zoo"]
+    monkeypatch.setenv("ZOO_HUB_URL", "")
+    assert _hub.hub_urls() == [_hub.DEFAULT_HUB_URL]
+
+
+def test_mirrors_are_tried_in_order(hub, second_hub, monkeypatch):
+    monkeypatch.setenv("ZOO_HUB_URL", f"{hub.url} {second_hub.url}/")
+    second_hub.files[NAME] = DATA  # the first one answers 404
+
+    assert Path(resolve(NAME, SHA, shipped_dir=None, progress=False)).read_bytes() == DATA
+    assert hub.requests[NAME] == 1 and second_hub.requests[NAME] == 1
+    assert _leftovers() == [NAME]
+
+
+def test_a_mirror_serving_the_wrong_bytes_is_passed_over(hub, second_hub, monkeypatch):
+    monkeypatch.setenv("ZOO_HUB_URL", f"{hub.url} {second_hub.url}")
+    hub.files[NAME] = GARBAGE
+    second_hub.files[NAME] = DATA
+
+    assert Path(resolve(NAME, SHA, shipped_dir=None, progress=False)).read_bytes() == DATA
+    assert _leftovers() == [NAME]
+
+
+def test_nothing_reachable_names_the_file_the_urls_and_the_ways_out(monkeypatch, tmp_path):
+    first, second = _closed_url(), _closed_url()
+    monkeypatch.setenv("ZOO_HUB_URL", f"{first} {second}")
+
     with pytest.raises(CheckpointNotFoundError) as info:
-        resolve(NAME, SHA, shipped_dir=None, progress=False)
+        resolve(NAME, SHA, shipped_dir=str(tmp_path / "no-checkout"), progress=False)
 
     message = str(info.value)
-    assert NAME in message and "ZOO_HUB_URL" in message and str(_cache_path()) in message
+    for needle in (NAME, SHA, f"{first}/{NAME}", f"{second}/{NAME}", "3 attempts", "ZOO_HUB_URL",
+                   str(_cache_path().parent), "zoo download"):
+        assert needle in message, needle
+    assert "no-checkout" not in message, "a checkout folder that does not exist is not a place looked in"
+    assert isinstance(info.value, FileNotFoundError)
+    assert _leftovers() == []
+
+
+def test_the_default_location_is_named_when_offline(monkeypatch):
+    monkeypatch.setenv("ZOO_OFFLINE", "1")
+    with pytest.raises(CheckpointNotFoundError) as info:
+        resolve(NAME, SHA, shipped_dir=None, progress=False)
+    message = str(info.value)
+    assert f"{_hub.DEFAULT_HUB_URL}/{NAME}" in message and str(_cache_path()) in message
+
+
+# === fetch_to: filling a folder to serve or carry (zoo download --to DIR) ===
+
+
+def test_fetch_to_downloads_into_the_folder_not_the_cache(hub, tmp_path):
+    hub.files[NAME] = DATA
+    folder = tmp_path / "mirror"
+
+    path, how = fetch_to(NAME, SHA, str(folder), progress=False)
+
+    assert path == str(folder / NAME) and Path(path).read_bytes() == DATA
+    assert how == f"downloaded from {hub.url}/{NAME}"
+    assert sorted(p.name for p in folder.iterdir()) == [NAME], "no lock or partial files in a folder to serve"
+    assert not _cache_path().exists()
+    assert fetch_to(NAME, SHA, str(folder), progress=False) == (path, "already there")
+    assert hub.requests[NAME] == 1
+
+
+def test_fetch_to_copies_a_verified_local_copy_without_the_network(hub, tmp_path):
+    _cache_path().parent.mkdir(parents=True)
+    _cache_path().write_bytes(DATA)
+
+    path, how = fetch_to(NAME, SHA, str(tmp_path / "mirror"), progress=False)
+
+    assert Path(path).read_bytes() == DATA and how == f"copied from {_cache_path()}"
+    assert sum(hub.requests.values()) == 0
+
+
+def test_fetch_to_replaces_a_wrong_file_and_never_keeps_wrong_bytes(hub, tmp_path):
+    folder = tmp_path / "mirror"
+    folder.mkdir()
+    (folder / NAME).write_bytes(GARBAGE)
+    hub.files[NAME] = DATA
+    assert Path(fetch_to(NAME, SHA, str(folder), progress=False)[0]).read_bytes() == DATA
+
+    hub.files[NAME] = GARBAGE
+    with pytest.raises(ChecksumError):
+        fetch_to(NAME, SHA, str(tmp_path / "other"), progress=False)
+    assert list((tmp_path / "other").iterdir()) == []
+
+
+# === The cache: listing and clearing (zoo cache) ===
+
+
+def test_cache_entries_and_remove_cached(hub):
+    hub.files[NAME] = DATA
+    resolve(NAME, SHA, shipped_dir=None, progress=False)
+    partial = _cache_path().parent / f"{NAME}.abc123.part"
+    partial.write_bytes(b"half")
+
+    assert _hub.cache_entries() == [(str(_cache_path()), len(DATA)), (str(partial), 4)]
+    assert _hub.remove_cached(NAME) == [str(_cache_path()), str(partial)]
+    assert _hub.cache_entries() == [] and _hub.remove_cached(NAME) == []
+
+
+def test_remove_cached_waits_for_no_download(hub):
+    _cache_path().parent.mkdir(parents=True)
+    _cache_path().write_bytes(DATA)
+    import filelock
+
+    with filelock.FileLock(str(_cache_path()) + ".lock"):  # as a downloading process holds it
+        with pytest.raises(HubError, match="being downloaded"):
+            _hub.remove_cached(NAME)
+    assert _cache_path().exists()
 
 
 def test_bare_file_names_only():

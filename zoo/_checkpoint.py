@@ -1,4 +1,10 @@
-"""Writing a trained model as a shipped checkpoint: the `.keras` file plus its JSON card."""
+"""Writing a trained model as a shipped checkpoint: the `.keras` file plus its JSON card.
+
+Where the card goes (`card_file`): beside the weights, ``<out>/<name>.json``, except when ``<out>`` is the
+repository's ``checkpoints/`` folder (the recipes' default): then the card is package data,
+``zoo/cards/<name>.json``, the one place the zoo reads cards from, so it ships in the wheel. The weights stay in
+``checkpoints/`` and are published to the download location (see zoo/_hub.py).
+"""
 
 from __future__ import annotations
 
@@ -9,7 +15,7 @@ import platform
 import tempfile
 
 from zoo._hub import sha256_of
-from zoo._registry import CHECKPOINT_FORMAT, ModelSpec
+from zoo._registry import CARDS_DIR, CHECKPOINT_DIR, CHECKPOINT_FORMAT, ModelSpec
 
 MAX_CHECKPOINT_BYTES = 12 * 1024 * 1024
 
@@ -23,6 +29,19 @@ def versions() -> dict[str, str]:
     return {"zoo": zoo.__version__, "keras": keras.__version__, "tensorflow": tf.__version__, "python": platform.python_version()}
 
 
+def card_file(out_dir: str, name: str) -> str:
+    """Where `write_checkpoint` puts the card of ``name`` whose weights go to ``out_dir``.
+
+    Example:
+        >>> card_file("checkpoints", "imdb-gru")   # in a checkout: the package's cards
+        '.../zoo/cards/imdb-gru.json'
+        >>> card_file("my_checkpoints", "imdb-gru")
+        'my_checkpoints/imdb-gru.json'
+    """
+    shipped = os.path.isdir(out_dir) and os.path.isdir(CHECKPOINT_DIR) and os.path.samefile(out_dir, CHECKPOINT_DIR)
+    return os.path.join(CARDS_DIR if shipped else out_dir, f"{name}.json")
+
+
 def write_checkpoint(
     spec: ModelSpec,
     model,
@@ -34,6 +53,9 @@ def write_checkpoint(
     out_dir: str,
 ) -> dict:
     """Saves ``model`` (uncompiled, no optimizer state) as ``<out_dir>/<name>.keras`` and writes its card.
+
+    The card goes to `card_file(out_dir, name)`: ``zoo/cards/`` when ``out_dir`` is the repository's
+    ``checkpoints/``, else beside the weights.
 
     The file is written to a temporary name and renamed, so a crash never leaves half a checkpoint.
     Returns the card.
@@ -66,7 +88,7 @@ def write_checkpoint(
         "versions": versions(),
         "trained_on": datetime.date.today().isoformat(),
     }
-    with open(os.path.join(out_dir, f"{spec.name}.json"), "w", encoding="utf-8") as f:
+    with open(card_file(out_dir, spec.name), "w", encoding="utf-8") as f:
         json.dump(card, f, indent=2)
         f.write("\n")
     return card

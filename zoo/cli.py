@@ -6,6 +6,8 @@
     zoo eval NAME [--split test] [--limit N]
     zoo export NAME --format saved_model|tflite --out DIR
     zoo train NAME [recipe options ...]
+    zoo download NAME ... | --all [--to DIR]   (fetch checkpoints now, into the cache or DIR)
+    zoo cache [NAME ...] [--clear [--all]]     (list the cached checkpoints and their size, or remove them)
 """
 
 from __future__ import annotations
@@ -42,6 +44,17 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("name")
     p.add_argument("--format", choices=("saved_model", "tflite"), default="saved_model")
     p.add_argument("--out", required=True, help="output folder")
+
+    p = sub.add_parser("download", help="fetch checkpoints now, for offline use: into the cache, or --to DIR")
+    p.add_argument("names", nargs="*", metavar="NAME")
+    p.add_argument("--all", action="store_true", help="every model with a pretrained checkpoint")
+    p.add_argument("--to", metavar="DIR", default=None,
+                   help="fill this folder (to serve with ZOO_HUB_URL or copy to another machine) instead of the cache")
+
+    p = sub.add_parser("cache", help="list the cached checkpoints and their size; --clear NAME removes one")
+    p.add_argument("names", nargs="*", metavar="NAME", help="only these models")
+    p.add_argument("--clear", action="store_true", help="remove the named models' checkpoints (or --all) from the cache")
+    p.add_argument("--all", action="store_true", help="with --clear: everything in the cache")
 
     p = sub.add_parser("train", help="train a model with its recipe (options after NAME go to the recipe)")
     p.add_argument("name")
@@ -164,7 +177,104 @@ def _train(args, zoo) -> int:
     return subprocess.call([sys.executable, recipe, args.name, *args.recipe_args])
 
 
-_COMMANDS = {"list": _list, "info": _info, "predict": _predict, "eval": _eval, "export": _export, "train": _train}
+def _mib(size: int) -> str:
+    return f"{size / 2**20:.1f} MiB"
+
+
+def _chosen(args, zoo) -> list[str]:
+    """The models named on the command line (all checked first), or every pretrained one with ``--all``."""
+    if args.all and args.names:
+        raise ValueError("give model names or --all, not both.")
+    if args.all:
+        return zoo.list_models(pretrained=True)
+    if not args.names:
+        raise ValueError("name at least one model (see `zoo list`), or give --all.")
+    return [zoo._registry.get_spec(name).name for name in args.names]
+
+
+def _download(args, zoo) -> int:
+    """Each checkpoint into the cache (as `zoo.load` would), or into ``--to DIR``; one line per model."""
+    from zoo import _hub
+
+    failed = 0
+    for name in _chosen(args, zoo):
+        try:
+            card = zoo._registry.get_spec(name).card()
+            if card is None:
+                raise zoo.CheckpointError(f"{name!r} has no pretrained checkpoint yet.")
+            if args.to:
+                path, how = _hub.fetch_to(card["file"], card["sha256"], args.to, shipped_dir=zoo._api.CHECKPOINT_DIR)
+            else:
+                cached = _hub.cached_path(card["file"])
+                was_cached = os.path.isfile(cached)
+                path = zoo._api.checkpoint_path(name)
+                how = "in this checkout" if path != cached else "already cached" if was_cached else "downloaded"
+        except (_hub.HubError, zoo.CheckpointError) as error:
+            print(f"zoo download: error: {name}: {error}", file=sys.stderr)
+            failed += 1
+            continue
+        print(f"{name}  {_mib(os.path.getsize(path))}  {path}  ({how}, sha256 verified)", flush=True)
+    return 2 if failed else 0
+
+
+def _checkpoint_file(entry: str) -> str:
+    """The checkpoint a cache entry belongs to: ``imdb-gru.keras.x1y2.part`` (a download under way) -> ``imdb-gru.keras``."""
+    return entry.split(".keras.")[0] + ".keras" if entry.endswith(".part") and ".keras." in entry else entry
+
+
+def _cache(args, zoo) -> int:
+    from zoo import _hub
+
+    cards = {card["file"]: card for card in map(zoo.info, zoo.list_models(pretrained=True))}
+    if args.clear:
+        if args.all and args.names:
+            raise ValueError("give model names or --all, not both.")
+        if args.all:
+            files = sorted({_checkpoint_file(os.path.basename(path)) for path, _ in _hub.cache_entries()})
+        elif args.names:
+            files = [zoo.info(name)["file"] or f"{name}.keras" for name in args.names]
+        else:
+            raise ValueError("--clear needs model names, or --all.")
+        sizes = dict(_hub.cache_entries())
+        for filename in files:
+            try:
+                removed = _hub.remove_cached(filename)
+            except _hub.HubError as error:
+                print(f"zoo cache: error: {error}", file=sys.stderr)
+                return 2
+            for path in removed:
+                print(f"removed {path} ({_mib(sizes.get(path, 0))})")
+            if not removed:
+                print(f"{filename}: not cached")
+        return 0
+    if args.all:
+        raise ValueError("--all goes with --clear; `zoo cache` lists everything by default.")
+    wanted = {zoo.info(name)["file"] for name in args.names}
+    entries = [(p, size) for p, size in _hub.cache_entries() if not wanted or _checkpoint_file(os.path.basename(p)) in wanted]
+    folder = os.path.join(_hub.cache_dir(), "checkpoints")
+    if not entries:
+        print(f"{folder}: nothing cached")
+        return 0
+    print(folder)
+    width = max(len(os.path.basename(p)) for p, _ in entries)
+    for path, size in entries:
+        filename = os.path.basename(path)
+        card = cards.get(filename)
+        if filename != _checkpoint_file(filename):
+            note = "unfinished download"
+        elif card is None:
+            note = "not a checkpoint of this zoo"
+        elif card["size_bytes"] != size:
+            note = f"{card['name']}: not the size on its card (stale or corrupt; it is fetched again on use)"
+        else:
+            note = card["name"]
+        print(f"{filename:<{width}}  {_mib(size):>10}  {note}")
+    print(f"{len(entries)} file{'s' if len(entries) != 1 else ''}, {_mib(sum(size for _, size in entries))}")
+    return 0
+
+
+_COMMANDS = {"list": _list, "info": _info, "predict": _predict, "eval": _eval, "export": _export, "train": _train,
+             "download": _download, "cache": _cache}
 
 if __name__ == "__main__":
     sys.exit(main())
