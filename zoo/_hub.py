@@ -256,12 +256,11 @@ def _unreachable(filename: str, expected: str, looked: list[str], failures: list
     """The error for a checkpoint that no location gave: which file, what was tried, and the ways out."""
     cached = cached_path(filename)
     tried = "\n".join(f"  {url}: {error}" for url, error in failures)
-    override = "Set ZOO_HUB_URL" if "ZOO_HUB_URL" not in os.environ else "Fix ZOO_HUB_URL"
     message = (
         f"checkpoint {filename} (sha256 {expected}) is not on this machine and could not be downloaded.\n"
         + (f"{corrupt_note}.\n" if corrupt_note else "")
         + f"Looked in: {', '.join(looked)}.\nTried:\n{tried}\n"
-        f"Two ways out: {override} to a server or mirror that serves <ZOO_HUB_URL>/{filename} "
+        f"Two ways out: point ZOO_HUB_URL at a server or mirror that serves <ZOO_HUB_URL>/{filename} "
         f"(several URLs may be given, separated by spaces); or copy {filename} into {os.path.dirname(cached)}/ "
         f"(`zoo download NAME --to DIR` on a machine that is online fetches it)."
     )
