@@ -140,15 +140,13 @@ def test_the_decoder_step_reproduces_the_teacher_forced_probabilities(translator
     run = translator.runtime(model)
     batch = translator.teacher_forcing_batch([(TEXTS[4], "The cat sleeps."), (TEXTS[0], "Where is the library?")])
     expected = np.log(np.asarray(model(batch)))
-    encoded = run.encode(batch["source_tokens"])
-    state, memory = encoded[0], encoded[1:]
+    state, memory = run.start(batch["source_tokens"])
     ids = np.asarray(model.get_layer("target_vocab")(batch["target_tokens"]), np.int32)
     lengths = (ids != translator.PAD_ID).sum(axis=1)
-    keep = [i for i in range(expected.shape[-1]) if i not in (translator.PAD_ID, translator.START_ID)]
     for t in range(ids.shape[1]):
-        log_probs, state, _ = run.step(tf.constant(ids[:, t]), state, *memory)
+        log_probs, state, _ = run.step(tf.constant(ids[:, t]), state, memory)
         for row in np.flatnonzero(t < lengths):
-            np.testing.assert_allclose(np.asarray(log_probs)[row, keep], expected[row, t, keep], atol=1e-4)
+            np.testing.assert_allclose(np.asarray(log_probs)[row], expected[row, t], atol=1e-4)
 
 
 def test_registered_sizes_fit_the_checkpoint_limit(translator, tmp_path):
@@ -176,19 +174,28 @@ def test_builder_rejects_mismatched_units_and_bad_vocabularies():
 
 
 def test_beam_width_1_equals_greedy_exactly(translator, tiny):
+    """The translator's step under the zoo's searches: width-1 beam search makes greedy decoding's choices."""
+    import tensorflow as tf
+
+    from zoo.decoding import beam_search, greedy
+
     _, model = tiny
     run = translator.runtime(model)
-    greedy, beam = run.greedy(TEXTS), run.beam_search(TEXTS, beam_width=1)
-    np.testing.assert_array_equal(beam["ids"], greedy["ids"])
-    assert list(beam["translation"]) == list(greedy["translation"])
-    np.testing.assert_allclose(beam["attention"], greedy["attention"], atol=1e-6)
+    cased, tokens = run.prepare(tf.constant(TEXTS))
+    bounds = run.bounds(tokens)
+    by_greedy = greedy(run, tokens, max_length=bounds)
+    by_beam = beam_search(run, tokens, beam_width=1, max_length=bounds, length_penalty=0.6)
+    for a, b in zip(by_greedy, by_beam):
+        np.testing.assert_array_equal(np.asarray(b), np.asarray(a))
+    assert list(run.finish(by_beam.ids, by_beam.extras[0], cased)[1].numpy()) == list(run.decode(TEXTS)["translation"])
+    assert (np.asarray(by_greedy.ids)[:, 0] != translator.END_ID).all(), "a translation has at least one word"
 
 
 def test_beam_search_is_batched_and_bounded(translator, tiny):
     _, model = tiny
     run = translator.runtime(model)
-    wide = run.beam_search(TEXTS, beam_width=4)
-    one_by_one = [run.beam_search([t], beam_width=4)["translation"][0] for t in TEXTS]
+    wide = run.decode(TEXTS, beam_width=4)
+    one_by_one = [run.decode([t], beam_width=4)["translation"][0] for t in TEXTS]
     assert list(wide["translation"]) == one_by_one, "a text's translation must not depend on its batch"
     for text, ids in zip(TEXTS, wide["ids"]):
         assert 1 <= (ids != translator.PAD_ID).sum() <= translator.max_target_length(len(translator.tokenize_source(text)))
@@ -196,14 +203,14 @@ def test_beam_search_is_batched_and_bounded(translator, tiny):
 
 def test_attention_weights_sum_to_one_over_the_source_and_ignore_padding(translator, tiny_attention):
     run = translator.runtime(tiny_attention)
-    batch = run.greedy(TEXTS)
+    batch = run.decode(TEXTS, beam_width=1)
     for i, text in enumerate(TEXTS):
         n = len(translator.tokenize_source(text))
         steps = int((batch["ids"][i] != translator.PAD_ID).sum())
         weights = batch["attention"][i, :steps]
         np.testing.assert_allclose(weights[:, :n].sum(-1), 1.0, atol=1e-5)
         assert np.all(weights[:, n:] == 0.0), "padding must get no attention"
-        alone = run.greedy([text])
+        alone = run.decode([text], beam_width=1)
         np.testing.assert_array_equal(alone["ids"][0, :steps], batch["ids"][i, :steps])
         np.testing.assert_allclose(alone["attention"][0, :steps, :n], weights[:, :n], atol=1e-5)
 
@@ -241,8 +248,9 @@ def test_pipeline_translates_one_text_or_a_batch(translator, tiny):
     (["Hola.", 3.5], {}, TypeError, "index 1 to be a str, got float"),
     ([], {}, ValueError, "empty batch"),
     (b"caf\xe9", {}, ValueError, "not valid UTF-8"),
-    ("Hola.", {"beam_width": 0}, ValueError, "beam_width must be a positive integer"),
-    ("Hola.", {"beam_width": "5"}, ValueError, "beam_width must be a positive integer"),
+    ("Hola.", {"beam_width": 0}, ValueError, "beam_width must be an integer from 1"),
+    ("Hola.", {"beam_width": "5"}, ValueError, "beam_width must be an integer from 1"),
+    ("Hola.", {"beam_width": 65}, ValueError, "beam_width must be an integer from 1 .* to 64, got 65"),
     ("Hola.", {"length_penalty": -1}, ValueError, "length_penalty must be a number >= 0"),
 ])
 def test_bad_input_raises_a_clear_error(tiny, bad, kwargs, error, message):

@@ -52,18 +52,17 @@ def evaluate(model, *, split: str = "test", limit: int | None = None, beam_width
     Returns:
         ``{"bleu_1", "bleu_2", "bleu_3", "bleu_4", "cider", "n": images}``.
     """
-    from zoo._progress import progress_bar
+    from zoo._predict import predict_batched
     from zoo.data import flickr8k
+    from zoo.decoding import check_options
 
-    if not isinstance(beam_width, int) or isinstance(beam_width, bool) or beam_width < 1:
-        raise ValueError(f"beam_width must be a positive integer, got {beam_width!r}.")
+    check_options(beam_width=beam_width)
     data = flickr8k.load(split, limit=limit)
     size = image_size_of(model)
-    predictions = []
-    with progress_bar(total=len(data), desc=f"eval {split}", unit="image", enabled=progress) as bar:
-        for start in range(0, len(data), batch_size):
-            names = data.images[start : start + batch_size]
-            pixels = to_pixels(flickr8k.read_images(names), size)
-            predictions += caption_pixels(model, pixels, beam_width=beam_width)
-            bar.update(len(names))
+
+    def caption_batch(names):
+        return caption_pixels(model, to_pixels(flickr8k.read_images(names), size), beam_width=beam_width)
+
+    predictions = predict_batched(data.images, caption_batch, batch_size=batch_size, progress=progress,
+                                  desc=f"eval {split}", unit="image")
     return {**score_captions(predictions, data.captions), "n": len(data)}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 
 from zoo.models.captioner.decoding import caption_decoder
-from zoo.models.captioner.model import END_ID, MAX_WORDS, PAD_ID, START_ID, UNK_ID, image_size_of
+from zoo.models.captioner.model import END_ID, MAX_WORDS, PAD_ID, START_ID, image_size_of
 
 def export_saved_model(spec, model, out_dir: str) -> str:
     """SavedModel whose ``caption`` signature (also ``serving_default``) captions encoded images.
@@ -30,7 +30,7 @@ def export_saved_model(spec, model, out_dir: str) -> str:
 
     def caption(images):
         pixels = tf.map_fn(decode_one, images, fn_output_signature=tf.TensorSpec([size, size, 3], tf.float32))
-        ids, _ = decoder.greedy(decoder.encoder(pixels, training=False), MAX_WORDS)
+        ids, _ = decoder.decode_graph(decoder.encoder(pixels, training=False), beam_width=1, max_words=MAX_WORDS)
         keep = tf.cumsum(tf.cast((ids == END_ID) | (ids == PAD_ID), tf.int32), axis=1) == 0
         words = tf.ragged.boolean_mask(tf.gather(vocabulary, ids), keep)
         text = tf.strings.reduce_join(words, axis=1, separator=" ")
@@ -92,11 +92,11 @@ def export_tflite(spec, model, out_dir: str) -> str:
                        tf.TensorSpec(keys.shape, tf.float32, name="keys")]
 
         def step(word_id, h, c, values, keys):
-            probabilities, (h, c), alpha = decoder.step(word_id, (h, c), (values, keys))
+            probabilities, (h, c), alpha = decoder.probabilities(word_id, (h, c), (values, keys))
             return probabilities, h, c, alpha
     else:
         def step(word_id, h, c):
-            probabilities, (h, c), _ = decoder.step(word_id, (h, c), ())
+            probabilities, (h, c), _ = decoder.probabilities(word_id, (h, c), ())
             return probabilities, h, c
 
     convert_to_tflite(step, state_spec, os.path.join(out_dir, "decoder_step.tflite"))
@@ -108,7 +108,7 @@ def export_tflite(spec, model, out_dir: str) -> str:
         "decoder_step": {"inputs": [s.name for s in state_spec],
                          "outputs": ["probabilities", "h", "c"] + (["attention"] if attention else []),
                          "output_names": "output_0, output_1, ... in this order"},
-        "start_id": START_ID, "end_id": END_ID, "never_write": [PAD_ID, UNK_ID, START_ID],
+        "start_id": START_ID, "end_id": END_ID, "never_write": list(decoder.never_write),
         "max_words": MAX_WORDS,
         "loop": "word_id = start_id; while fewer than max_words words: run decoder_step, feed back h and c "
                 "(values and keys stay); word_id = argmax(probabilities) over ids not in never_write; "

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import os
 
+from zoo.decoding import SpecialTokens
+
 DECODERS = ("show_and_tell", "attention")
 IMAGE_SIZE = 160  # the Flickr8k copy is 160x160; every image is resized (whole image, no crop) to this
 FEATURES = 1280  # channels of MobileNetV2's last feature map
 ENCODER_WEIGHTS_FILE = "mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.0_224_no_top.weights.h5"
 START, END = "<start>", "<end>"
-PAD_ID, UNK_ID, START_ID, END_ID = 0, 1, 2, 3  # ids of "", "[UNK]", "<start>", "<end>" in the vocabulary
+TOKENS = SpecialTokens(pad=0, unk=1, start=2, end=3)  # ids of "", "[UNK]", "<start>", "<end>" in the vocabulary
+PAD_ID, UNK_ID, START_ID, END_ID = TOKENS.pad, TOKENS.unk, TOKENS.start, TOKENS.end
 MAX_WORDS = 20  # longest caption written (98.4% of the training captions have at most 20 words)
 DEFAULT_BEAM_WIDTH = 3
+DEFAULT_LENGTH_PENALTY = 0.0  # alpha of zoo.decoding.length_normalization: 0 ranks beams by plain log-probability
 
 
 # === Builders ===

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from zoo._images import as_image_batch, load_image, to_pixels
 from zoo._pipeline import Pipeline
+from zoo._predict import predict_batched
+from zoo.decoding import check_options
 from zoo.models.captioner.decoding import caption_pixels
 from zoo.models.captioner.model import DEFAULT_BEAM_WIDTH, MAX_WORDS, image_size_of
 from zoo.models.captioner.plots import save_captioned_image
@@ -22,8 +24,7 @@ class ImageCaptioningPipeline(Pipeline):
     def __init__(self, spec, model, *, batch_size: int = 64, beam_width: int = DEFAULT_BEAM_WIDTH,
                  max_words: int = MAX_WORDS):
         super().__init__(spec, model, batch_size=batch_size)
-        self.beam_width = _check_beam_width(beam_width)
-        self.max_words = _check_max_words(max_words)
+        self.beam_width, self.max_words = _checked(beam_width, max_words)
         self.image_size = image_size_of(model)
 
     def __repr__(self):
@@ -34,21 +35,19 @@ class ImageCaptioningPipeline(Pipeline):
         batch, single = as_image_batch(images)
         return to_pixels(batch, self.image_size, first_index=None if single else 0)
 
-    def _run(self, images, beam_width, max_words, attention: bool):
-        beam_width = self.beam_width if beam_width is None else _check_beam_width(beam_width)
-        max_words = self.max_words if max_words is None else _check_max_words(max_words)
+    def _run(self, images, beam_width, max_words):
+        """``(caption, attention map or None)`` per image, in batches, and whether one image was given."""
+        beam_width, max_words = _checked(self.beam_width if beam_width is None else beam_width,
+                                         self.max_words if max_words is None else max_words)
         batch, single = as_image_batch(images)
-        captions, maps = [], []
-        for start in range(0, len(batch), self.batch_size):
-            chunk = batch[start : start + self.batch_size]
-            pixels = to_pixels(chunk, self.image_size, first_index=None if single else start)
-            out = caption_pixels(self.model, pixels, beam_width=beam_width, max_words=max_words, return_attention=attention)
-            if attention:
-                captions += out[0]
-                maps += out[1]
-            else:
-                captions += out
-        return captions, maps, single
+
+        def caption_batch(chunk):  # (index, image) pairs: the index names a bad image in the error
+            pixels = to_pixels([image for _, image in chunk], self.image_size, first_index=None if single else chunk[0][0])
+            captions, maps = caption_pixels(self.model, pixels, beam_width=beam_width, max_words=max_words,
+                                            return_attention=True)
+            return list(zip(captions, maps))
+
+        return predict_batched(list(enumerate(batch)), caption_batch, batch_size=self.batch_size, progress=False), single
 
     def __call__(self, images, *, beam_width: int | None = None, max_words: int | None = None):
         """Captions of one image (a str) or of a batch (a list of str).
@@ -58,14 +57,14 @@ class ImageCaptioningPipeline(Pipeline):
             beam_width: 1 for greedy decoding; default 3 (the setting of the card's scores).
             max_words: longest caption, in words (default 20).
         """
-        captions, _, single = self._run(images, beam_width, max_words, attention=False)
+        pairs, single = self._run(images, beam_width, max_words)
+        captions = [caption for caption, _ in pairs]
         return captions[0] if single else captions
 
     def caption_with_attention(self, images, *, beam_width: int | None = None, max_words: int | None = None):
         """``(caption, attention)`` per image; attention is ``(words, 5, 5)`` for the attention model (one map per
         word of ``zoo.data.flickr8k.tokenize(caption)``, each summing to 1) and None for show_and_tell."""
-        captions, maps, single = self._run(images, beam_width, max_words, attention=True)
-        pairs = list(zip(captions, maps))
+        pairs, single = self._run(images, beam_width, max_words)
         return pairs[0] if single else pairs
 
     def caption_to_png(self, image, path_out, *, beam_width: int | None = None) -> str:
@@ -83,13 +82,6 @@ class ImageCaptioningPipeline(Pipeline):
         return f"{text}: {result}"
 
 
-def _check_beam_width(beam_width):
-    if not isinstance(beam_width, int) or isinstance(beam_width, bool) or not 1 <= beam_width <= 20:
-        raise ValueError(f"beam_width must be an integer from 1 (greedy) to 20, got {beam_width!r}.")
-    return beam_width
-
-
-def _check_max_words(max_words):
-    if not isinstance(max_words, int) or isinstance(max_words, bool) or not 1 <= max_words <= 100:
-        raise ValueError(f"max_words must be an integer from 1 to 100, got {max_words!r}.")
-    return max_words
+def _checked(beam_width, max_words):
+    check_options(beam_width=beam_width, max_length=max_words, names={"max_length": "max_words"})
+    return beam_width, max_words

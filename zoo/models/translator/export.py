@@ -18,6 +18,6 @@ def export_saved_model(spec, model, out_dir: str) -> str:
     run = runtime(model)
 
     def serve(text):
-        return {"translation": run._translate(text)["translation"]}
+        return {"translation": run.decode_graph(text, beam_width=1)["translation"]}
 
     return write_saved_model(model, out_dir, {"translate": (serve, [tf.TensorSpec([None], tf.string, name="text")])})

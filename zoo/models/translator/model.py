@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+from zoo.decoding import SpecialTokens
+
 # === Special tokens and limits ===
 
 PAD, UNK, START, END = "", "[UNK]", "[START]", "[END]"
-PAD_ID, UNK_ID, START_ID, END_ID = 0, 1, 2, 3
+TOKENS = SpecialTokens(pad=0, unk=1, start=2, end=3)  # the ids of PAD, UNK, START and END (target side)
+PAD_ID, UNK_ID, START_ID, END_ID = TOKENS.pad, TOKENS.unk, TOKENS.start, TOKENS.end
 SOURCE_SPECIALS = 2  # padding and [UNK] come before the source words
 TARGET_SPECIALS = 4  # padding, [UNK], [START] and [END] come before the target words
 
 MAX_SOURCE_TOKENS = 100  # longer sources are truncated (with a warning in Python)
 MAX_TARGET_TOKENS = 100  # no translation is longer, [END] included
 DEFAULT_BEAM_WIDTH = 5
-DEFAULT_LENGTH_PENALTY = 0.6  # GNMT length normalization: score / ((5 + length) / 6) ** alpha
+DEFAULT_LENGTH_PENALTY = 0.6  # alpha of zoo.decoding.length_normalization (GNMT): score / ((5 + length) / 6) ** alpha
 # Source-length buckets (Spanish words, split on whitespace) for BLEU by length.
 LENGTH_BUCKETS = (("1-5", 1, 5), ("6-8", 6, 8), ("9-11", 9, 11), ("12+", 12, None))
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import warnings
 
 from zoo._pipeline import Pipeline
-from zoo.models.translator.decoding import _check_decoding, runtime, translate
+from zoo.decoding import check_options
+from zoo.models.translator.decoding import runtime, translate
 from zoo.models.translator.model import DEFAULT_BEAM_WIDTH, DEFAULT_LENGTH_PENALTY, END, END_ID, MAX_SOURCE_TOKENS, UNK
 from zoo.models.translator.plots import save_attention_heatmap
 from zoo.models.translator.text import tokenize_source
@@ -58,7 +59,7 @@ class TranslationPipeline(Pipeline):
         batch, single = self._texts(text)
         if not single:
             raise TypeError(f"attention() takes one text (str), got a batch of {len(batch)}.")
-        _check_decoding(beam_width, length_penalty)
+        check_options(beam_width=beam_width, length_penalty=length_penalty)
         result = runtime(self.model).decode(batch, beam_width=beam_width, length_penalty=length_penalty)
         ids = result["ids"][0]
         steps = int(np.argmax(ids == END_ID)) + 1 if (ids == END_ID).any() else len(ids)

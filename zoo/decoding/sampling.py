@@ -1,0 +1,51 @@
+"""Sampling over a `StepModel`: temperature, top-k and nucleus (top-p), reproducible from a seed."""
+
+from __future__ import annotations
+
+from zoo.decoding.options import check_options
+from zoo.decoding.step import Decoded
+
+
+def sample(model, inputs, *, max_length, temperature=1.0, top_k=None, top_p=None, seed=0) -> Decoded:
+    """Draws every row's next token from the model's distribution, reshaped by the options, until ``end``.
+
+    At each step the log-probabilities (with what the model may not write removed) are divided by
+    ``temperature``; then only the ``top_k`` most likely tokens are kept, then only the smallest set of
+    the most likely whose probability reaches ``top_p`` (nucleus sampling, Holtzman et al. 2020); the
+    token is drawn from what remains, renormalized. The draws are stateless random ops seeded by
+    ``(seed, step)``: the same seed, inputs and batch give the same output, in Python and in a graph.
+    ``top_k=1`` and a tiny ``top_p`` are greedy decoding.
+
+    Args:
+        model: a `StepModel`.
+        inputs: what ``model.start`` reads (batch first).
+        max_length: the most tokens a row writes, ``end`` included: an int or an int tensor ``(batch,)``.
+        temperature: > 0; below 1 sharpens the distribution, above 1 flattens it.
+        top_k: keep the k most likely tokens (None: all).
+        top_p: keep the most likely tokens up to this probability mass, in (0, 1] (None: all).
+        seed: an integer >= 0 (or an int64 scalar tensor).
+
+    Returns:
+        `Decoded`; ``scores`` are the model's log-probabilities of the tokens drawn (before temperature).
+    """
+    import tensorflow as tf
+
+    from zoo.decoding.search import _check_python_options, _decode_rows
+
+    _check_python_options(temperature=temperature, seed=seed)
+    check_options(top_k=top_k, top_p=top_p)
+
+    def choose(log_probs, t):
+        logits = log_probs / tf.cast(temperature, log_probs.dtype)
+        seeds = tf.stack([tf.cast(seed, tf.int64), tf.cast(t, tf.int64)])
+        if top_k is None and top_p is None:
+            return tf.cast(tf.random.stateless_categorical(logits, 1, seeds)[:, 0], tf.int32)
+        vocab = tf.shape(logits)[-1]
+        values, indices = tf.math.top_k(logits, k=vocab if top_k is None else tf.minimum(top_k, vocab))
+        if top_p is not None:  # a token stays if the tokens before it hold less than top_p
+            before = tf.cumsum(tf.nn.softmax(values, axis=-1), axis=-1, exclusive=True)
+            values = tf.where(before < top_p, values, tf.constant(float("-inf"), values.dtype))
+        pick = tf.random.stateless_categorical(values, 1, seeds)[:, 0]
+        return tf.gather(indices, tf.cast(pick, tf.int32), batch_dims=1)
+
+    return _decode_rows(model, inputs, max_length, choose)
