@@ -11,7 +11,7 @@ def per_model(model, what: str, build):
     """``build(model)``, made once per model and kind ``what`` and kept while the model lives.
 
     Example:
-        >>> decoder = per_model(model, "caption_decoder", CaptionDecoder)
+        >>> to_ids = per_model(model, "token_ids", lambda m: keras.Model(m.input, m.get_layer("crop").output))
     """
     built = _CACHE.setdefault(model, {})
     if what not in built:

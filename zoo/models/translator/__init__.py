@@ -22,7 +22,8 @@ English clitics split (``don't`` -> ``do n't``); the source is lower-cased, the 
 The Keras model (the checkpoint) takes tokens and scores a translation with teacher forcing:
 ``{"source_tokens": (batch, S), "target_tokens": (batch, T)}`` string tensors padded with ``""``
 (``target_tokens`` starts with ``[START]``) -> next-token probabilities ``(batch, T, target vocabulary)``.
-Decoding (greedy in the graph; beam search batched in NumPy over a compiled decoder step) lives here.
+`decoding.py` implements one decoder step from the model's layers; greedy decoding and beam search are the
+shared searches of `zoo.decoding`, run in the graph (the SavedModel's `translate` signature decodes greedily).
 
 Example:
     >>> mt = zoo.pipeline("spa-eng-gru-attention")
