@@ -2,3 +2,4 @@
 pipelines and exports import Keras only when they are used."""
 
 from zoo.models import captioner, sequence_tagger, text_classifier, translator  # noqa: F401
+from zoo.models import name_classifier  # noqa: F401  (names-char-rnn)
