@@ -104,3 +104,61 @@ def test_a_failed_download_says_how_to_work_offline(tmp_path, monkeypatch):
     closed_port = "http://127.0.0.1:9/archive.tar.gz"  # the discard port: nothing listens there
     with pytest.raises(ConnectionError, match="set ZOO_DATA_DIR"):
         _common.download_official("archive.tar.gz", closed_port, "0" * 64, dataset="tiny")
+
+
+# === `limit` on every data module: a fixed sample of a training split, the first N of an evaluation split ===
+
+TRAINING_LOADERS = ("imdb", "spa_eng", "flickr8k", "conll2003", "ud_ewt")
+
+
+def _keys(module, data):
+    """One hashable key per item, to find a sample's items in the full split."""
+    if module == "imdb":
+        return list(data.texts)
+    if module == "spa_eng":
+        return list(zip(data.source, data.target))
+    if module == "flickr8k":
+        return list(data.images)
+    return [tuple(tokens) for tokens in data.tokens]
+
+
+@pytest.mark.parametrize("module", TRAINING_LOADERS)
+def test_limit_on_a_training_split_is_a_fixed_sample_spread_over_the_split(module, data_dir):
+    """Training splits are often stored sorted (IMDB by label, Tatoeba by length): their first N items are no sample."""
+    import importlib
+
+    loader = importlib.import_module(f"zoo.data.{module}")
+    full, sample = loader.load("train"), loader.load("train", limit=200)
+    assert len(sample) == 200
+    assert _keys(module, loader.load("train", limit=200)) == _keys(module, sample), "the same sample every time"
+    assert _keys(module, loader.load("train", limit=50)) == _keys(module, sample)[:50], "a smaller limit is a prefix"
+    position = {}
+    for i, key in enumerate(_keys(module, full)):
+        position.setdefault(key, i)
+    spots = sorted(position[key] for key in _keys(module, sample))
+    assert spots[0] < 0.1 * len(full) and spots[-1] > 0.9 * len(full), "drawn from the whole split"
+    assert spots != list(range(200))
+
+
+def test_a_limited_imdb_train_split_has_both_labels_in_equal_numbers(data_dir):
+    """The train split is stored sorted by label: the first 200 reviews are all negative."""
+    for split in ("train", "train_full"):
+        assert imdb.load(split, limit=200).labels.tolist().count(1) == 100
+    assert 0.4 < imdb.load("train", limit=31).labels.mean() < 0.6
+
+
+@pytest.mark.parametrize("module", ["conll2003", "ud_ewt"])
+def test_limit_on_an_evaluation_split_is_its_first_sentences(module, data_dir):
+    """As the taggers' evaluators take them, so `zoo eval --limit N` and the CI slices are unchanged."""
+    import importlib
+
+    loader = importlib.import_module(f"zoo.data.{module}")
+    for split in ("validation", "test"):
+        assert loader.load(split, limit=7).tokens == loader.load(split).tokens[:7]
+    with pytest.raises(ValueError, match="positive integer"):
+        loader.load("test", limit=0)
+
+
+def test_limit_keeps_imdbs_evaluation_slices(data_dir, imdb_test_slice):
+    assert imdb.load("test", limit=1000).texts == imdb.load("test").texts[:1000] == imdb_test_slice.texts
+    assert imdb.load("validation", limit=300).texts == imdb.load("validation").texts[:300]

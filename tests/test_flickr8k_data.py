@@ -64,3 +64,12 @@ def test_tokenize_and_detokenize():
     assert flickr8k.tokenize("A dog's ball , in 2 cars .") == ["a", "dog", "'s", "ball", "in", "2", "cars"]
     assert flickr8k.tokenize("  ?! ") == []
     assert flickr8k.detokenize(["a", "dog", "'s", "ball"]) == "a dog's ball"
+
+
+def test_limit_on_train_is_a_fixed_sample_and_evaluation_splits_keep_their_order(data_dir):
+    train = flickr8k.load("train")
+    sample = flickr8k.load("train", limit=40)
+    assert sample.images == flickr8k.load("train", limit=40).images and sample.images != train.images[:40]
+    assert set(sample.images) <= set(train.images)
+    assert [train.captions[train.images.index(image)] for image in sample.images[:3]] == sample.captions[:3]
+    assert flickr8k.load("test", limit=9).images == flickr8k.load("test").images[:9]

@@ -89,3 +89,11 @@ def test_offline_without_a_local_copy_says_where_it_looked(tmp_path, monkeypatch
     monkeypatch.setenv("ZOO_OFFLINE", "1")
     with pytest.raises(FileNotFoundError, match="spa-eng/spa-eng.zip"):
         spa_eng.load("test")
+
+
+def test_limit_on_train_samples_every_length_not_the_files_shortest_pairs(splits):
+    """The file is sorted by English length: a prefix of the train split would hold only 1- and 2-word sentences."""
+    sample = spa_eng.load("train", limit=300)
+    lengths = [len(s.split()) for s in sample.source]
+    assert len(sample) == 300 and max(lengths) >= 12 and sum(lengths) / len(lengths) > 4
+    assert set(zip(sample.source, sample.target)) <= set(zip(splits["train"].source, splits["train"].target))

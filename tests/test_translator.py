@@ -403,31 +403,3 @@ def test_cli_predict(translator):
     assert out.returncode == 0, out.stderr[-2000:]
     lines = out.stdout.strip().splitlines()
     assert len(lines) == 2 and all(lines)
-
-
-# === The recipe ===
-
-
-@pytest.mark.slow
-def test_recipe_stops_resumes_and_writes_a_card(tmp_path, data_dir):
-    def run(*extra):
-        out = subprocess.run(
-            [sys.executable, "recipes/train_translator.py", "spa-eng-gru-attention", "--limit-train", "300",
-             "--steps-per-epoch", "2", "--epochs", "2", "--val-bleu-pairs", "20", "--eval-limit", "20",
-             "--beam-width", "2", "--run-dir", str(tmp_path / "runs"), "--out", str(tmp_path / "out"),
-             "--docs-dir", str(tmp_path / "docs"), *extra],
-            capture_output=True, text=True, cwd=ROOT,
-        )
-        assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
-        return out.stdout
-
-    first = run("--stop-after-epochs", "1")
-    assert "stopped after epoch 1" in first and not (tmp_path / "out" / "spa-eng-gru-attention.keras").exists()
-    second = run()
-    assert "Epoch 2/2" in second and "Epoch 1/2" not in second, "the second run must resume at epoch 2"
-    card = json.loads((tmp_path / "out" / "spa-eng-gru-attention.json").read_text())
-    assert card["metrics"]["n"] == 20 and card["metrics"]["beam_width"] == 2 and "bleu_by_length" in card["metrics"]
-    assert card["recipe_command"].startswith("python recipes/train_translator.py spa-eng-gru-attention")
-    assert card["size_bytes"] < 12 * 1024 * 1024
-    assert (tmp_path / "docs" / "spa-eng-gru-attention-bleu-by-length.png").exists()
-    assert "| 12+ |" in (tmp_path / "docs" / "spa-eng-gru-attention-bleu-by-length.md").read_text()

@@ -24,6 +24,55 @@ class Sentences:
     def num_tokens(self) -> int:
         return sum(len(sentence) for sentence in self.tokens)
 
+    def take(self, indices) -> "Sentences":
+        return Sentences([self.tokens[i] for i in indices], [self.tags[i] for i in indices])
+
+    def limited(self, split: str, limit: int | None) -> "Sentences":
+        """``limit`` sentences: a fixed seeded sample of ``"train"``, the first ``limit`` (file order) of the
+        evaluation splits, as the taggers' evaluators take them."""
+        check_limit(limit)
+        if limit is None:
+            return self
+        if split == "train":
+            return self.take(sample_indices(len(self), limit))
+        return self.take(range(min(limit, len(self))))
+
+
+# The seed of every `limit` on a training split: a fixed sample, the same on every machine and run.
+SAMPLE_SEED = 20240607
+
+
+def check_limit(limit) -> None:
+    """A ``limit`` must be None or a positive integer (not a bool); anything else is a clear ValueError."""
+    if limit is not None and (not isinstance(limit, int) or isinstance(limit, bool) or limit < 1):
+        raise ValueError(f"limit must be a positive integer, got {limit!r}.")
+
+
+def sample_indices(n: int, limit: int | None, *, strata=None, seed: int = SAMPLE_SEED) -> list[int]:
+    """Indices of a fixed sample of ``limit`` of ``n`` items, in a seeded shuffled order.
+
+    Training splits are often stored sorted (IMDB by label, Tatoeba by length), so their first N items
+    are no sample at all. This takes a seeded permutation instead; with ``strata`` (one label per item)
+    the permutation interleaves the classes in proportion to their sizes, so every prefix is stratified
+    (200 IMDB reviews: 100 of each label). A smaller limit's sample is a prefix of a larger one's.
+    ``limit=None`` (or one at least ``n``) gives every index, still in that order.
+
+    Example:
+        >>> sample_indices(10, 4, strata=[0] * 5 + [1] * 5)   # two of each label
+    """
+    import numpy as np
+
+    check_limit(limit)
+    order = np.random.default_rng(seed).permutation(n)
+    if strata is not None:
+        strata = np.asarray(strata)[order]
+        rank = np.empty(n, dtype=np.float64)  # an item's position within its class, as a share of the class
+        for value in np.unique(strata):
+            members = np.flatnonzero(strata == value)
+            rank[members] = (np.arange(len(members)) + 0.5) / len(members)
+        order = order[np.argsort(rank, kind="stable")]
+    return [int(i) for i in order[: n if limit is None else min(limit, n)]]
+
 
 def data_dir() -> str | None:
     """The data directory named by ``ZOO_DATA_DIR``, or None when unset."""

@@ -100,14 +100,16 @@ def _read(path: str) -> Sentences:
     return Sentences(tokens, tags)
 
 
-def load(split: str) -> Sentences:
+def load(split: str, *, limit: int | None = None) -> Sentences:
     """Loads one split, tags in IOB2.
 
     Args:
         split: ``"train"`` (``eng.train``: 14,041 sentences), ``"validation"`` (``eng.testa``: 3,250)
             or ``"test"`` (``eng.testb``: 3,453). ``-DOCSTART-`` lines are dropped; sentences keep
             their file order.
+        limit: keep only ``limit`` sentences: a fixed seeded sample of ``"train"``, the first ``limit`` of the
+            other splits (`Sentences.limited`).
     """
     if split not in SPLIT_FILES:
         raise ValueError(f"Unknown CoNLL-2003 split {split!r}; expected one of {tuple(SPLIT_FILES)}.")
-    return _read(file_path(split))
+    return _read(file_path(split)).limited(split, limit)

@@ -167,15 +167,21 @@ def load(split: str, *, limit: int | None = None) -> Captions:
     Args:
         split: ``"train"`` (6,000 images), ``"validation"`` (the official dev list, 1,000; ``"dev"`` is an
             alias) or ``"test"`` (1,000).
-        limit: keep only the first ``limit`` images of the official list.
+        limit: keep only ``limit`` images: a fixed seeded sample of ``"train"``
+            (`zoo.data._common.sample_indices`), the first ``limit`` of the official list otherwise (the
+            slices that evaluation and its tests use).
     """
+    from zoo.data._common import check_limit, sample_indices
+
     split = SPLIT_ALIASES.get(split, split)
     if split not in SPLIT_FILES:
         raise ValueError(f"Unknown Flickr8k split {split!r}; expected one of {tuple(SPLIT_FILES)} (or 'dev').")
-    if limit is not None and (not isinstance(limit, int) or isinstance(limit, bool) or limit < 1):
-        raise ValueError(f"limit must be a positive integer, got {limit!r}.")
+    check_limit(limit)
     data = _read_text(text_archive_path())[split]
-    if limit is not None:
+    if limit is not None and split == "train":
+        keep = sample_indices(len(data), limit)
+        data = Captions([data.images[i] for i in keep], [data.captions[i] for i in keep])
+    elif limit is not None:
         data = Captions(data.images[:limit], data.captions[:limit])
     return data
 

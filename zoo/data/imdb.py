@@ -20,7 +20,7 @@ import tarfile
 
 import numpy as np
 
-from zoo.data._common import find_local_file, download_official
+from zoo.data._common import check_limit, download_official, find_local_file, sample_indices
 
 LABELS = ("negative", "positive")
 OFFICIAL_URL = "https://ai.stanford.edu/~amaas/data/sentiment/aclImdb_v1.tar.gz"
@@ -102,13 +102,15 @@ def load(split: str, *, limit: int | None = None) -> Reviews:
             ``"validation"`` (2,500 carved from the official train split with a fixed seed),
             ``"train_full"`` (all 25,000), ``"test"`` (25,000, in a fixed shuffled order so that
             ``limit`` gives a balanced slice) or ``"unsup"`` (50,000 unlabelled).
-        limit: keep only the first ``limit`` reviews.
+        limit: keep only ``limit`` reviews. On ``"train"``, ``"train_full"`` and ``"unsup"`` (stored sorted by
+            label) a fixed sample stratified by label (`zoo.data._common.sample_indices`: 200 train reviews
+            are 100 of each label); on ``"validation"`` and ``"test"`` the first ``limit`` of their fixed
+            shuffled order (the slices CI scores on).
     """
     valid = ("train", "validation", "train_full", "test", "unsup")
     if split not in valid:
         raise ValueError(f"Unknown IMDB split {split!r}; expected one of {valid}.")
-    if limit is not None and (not isinstance(limit, int) or limit < 1):
-        raise ValueError(f"limit must be a positive integer, got {limit!r}.")
+    check_limit(limit)
     data = _read_archive(archive_path())
     if split in ("unsup", "train_full"):
         reviews = data["unsup" if split == "unsup" else "train"]
@@ -119,6 +121,8 @@ def load(split: str, *, limit: int | None = None) -> Reviews:
         order = np.random.default_rng(VALIDATION_SEED).permutation(len(data["train"]))
         part = order[:VALIDATION_SIZE] if split == "validation" else np.sort(order[VALIDATION_SIZE:])
         reviews = data["train"].take(part)
-    if limit is not None:
+    if limit is not None and split in ("validation", "test"):
         reviews = reviews.take(np.arange(min(limit, len(reviews))))
+    elif limit is not None:
+        reviews = reviews.take(sample_indices(len(reviews), limit, strata=reviews.labels))
     return reviews

@@ -11,7 +11,8 @@ official split, so the zoo fixes one:
   ``train``. Duplicates of one Spanish sentence (in any case or spacing) therefore always share a split,
   and the split never changes when the file is re-read, re-ordered or extended.
 * ``test`` and ``validation`` come in a fixed shuffled order (seeded), so ``limit=N`` gives a slice with
-  short and long sentences alike; ``train`` keeps the file order.
+  short and long sentences alike; ``train`` keeps the file order, and ``limit=N`` on it takes a fixed
+  seeded sample (the file is sorted by length, so its first pairs are the shortest).
 
 The archive is read from ``$ZOO_DATA_DIR/spa-eng/spa-eng.zip``; without it, the official zip is downloaded
 with ``keras.utils.get_file`` and checked against its sha256.
@@ -31,7 +32,7 @@ import random
 import unicodedata
 import zipfile
 
-from zoo.data._common import download_official, find_local_file
+from zoo.data._common import check_limit, download_official, find_local_file, sample_indices
 
 OFFICIAL_URL = "https://storage.googleapis.com/download.tensorflow.org/data/spa-eng.zip"
 OFFICIAL_SHA256 = "0c4fd7825d3d872488d38c157f784e035edab4f2ff0df25a2a208790ecb5b58f"
@@ -131,13 +132,15 @@ def load(split: str, *, limit: int | None = None) -> Pairs:
     Args:
         split: ``"train"`` (about 95 % of the pairs, file order), ``"validation"`` or ``"test"``
             (about 2.5 % each, in a fixed shuffled order).
-        limit: keep only the first ``limit`` pairs.
+        limit: keep only ``limit`` pairs: the first of ``"validation"`` and ``"test"`` (already shuffled), a
+            fixed seeded sample of ``"train"`` (`zoo.data._common.sample_indices`).
     """
     if split not in SPLITS:
         raise ValueError(f"Unknown spa-eng split {split!r}; expected one of {SPLITS}.")
-    if limit is not None and (not isinstance(limit, int) or isinstance(limit, bool) or limit < 1):
-        raise ValueError(f"limit must be a positive integer, got {limit!r}.")
+    check_limit(limit)
     pairs = _read_archive(archive_path())[split]
-    if limit is not None:
+    if limit is not None and split == "train":
+        pairs = pairs.take(sample_indices(len(pairs), limit))
+    elif limit is not None:
         pairs = pairs.take(range(min(limit, len(pairs))))
     return pairs

@@ -80,13 +80,15 @@ def _read(path: str) -> Sentences:
     return Sentences(tokens, tags)
 
 
-def load(split: str) -> Sentences:
+def load(split: str, *, limit: int | None = None) -> Sentences:
     """Loads one split: syntactic words and their UPOS tags, one entry per sentence.
 
     Args:
         split: ``"train"`` (12,544 sentences, 204,577 words), ``"validation"`` (the official dev
             file: 2,001 sentences, 25,147 words) or ``"test"`` (2,077 sentences, 25,094 words).
+        limit: keep only ``limit`` sentences: a fixed seeded sample of ``"train"``, the first ``limit`` of the
+            other splits (`Sentences.limited`).
     """
     if split not in SPLIT_FILES:
         raise ValueError(f"Unknown UD English-EWT split {split!r}; expected one of {tuple(SPLIT_FILES)}.")
-    return _read(file_path(split))
+    return _read(file_path(split)).limited(split, limit)

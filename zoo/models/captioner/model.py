@@ -40,7 +40,9 @@ def build_captioner(
     Args:
         decoder: ``"show_and_tell"`` (image as the LSTM's first input) or ``"attention"`` (soft
             attention over the encoder's spatial grid at every step).
-        vocab_size: output classes: the words plus padding, unknown, ``<start>`` and ``<end>``.
+        vocab_size: the most output classes: the words plus padding, unknown, ``<start>`` and ``<end>``. The
+            embedding and the output layer are sized to the vocabulary actually given (up to this), so every
+            output id is a word of the model.
         embedding_dim: width of the word embeddings (and of the image embedding for show_and_tell).
         units: LSTM units.
         feature_dim, attention_dim: width of the projected grid cells and of the attention scores
@@ -69,6 +71,7 @@ def build_captioner(
         vocabulary=[START, END, *[w for w in (vocabulary or []) if w not in (START, END)][: vocab_size - 4]],
         mask_token="", num_oov_indices=1, name="words",
     )
+    vocab_size = words.vocabulary_size()  # embedding rows and output classes: exactly the lookup's ids
     make = build_show_and_tell_decoder if decoder == "show_and_tell" else build_attention_decoder
     decoder_model = make(vocab_size=vocab_size, embedding_dim=embedding_dim, units=units, feature_dim=feature_dim,
                          attention_dim=attention_dim, dropout=dropout)

@@ -36,8 +36,9 @@ def build_sequence_tagger(
 
     Args:
         tags: the tag set; output index i is ``tags[i]``.
-        word_vocab_size: word embedding rows, including padding and out-of-vocabulary.
-        char_vocab_size: character embedding rows, including padding and out-of-vocabulary.
+        word_vocab_size: word embedding rows, including padding and out-of-vocabulary (at most: with a
+            ``word_vocabulary`` the embedding is sized to it).
+        char_vocab_size: character embedding rows, including padding and out-of-vocabulary (at most, likewise).
         word_dim, char_dim, char_filters: embedding and char-CNN widths.
         max_chars: characters kept per token for the char CNN.
         units: LSTM units per direction.
@@ -69,6 +70,9 @@ def build_sequence_tagger(
         vocabulary=None if char_vocabulary is None else list(char_vocabulary)[: char_vocab_size - 2],
         mask_token="", num_oov_indices=1, name="chars",
     )
+    # Vocabularies given: the embeddings get exactly their rows (no unused ones).
+    word_vocab_size = word_vocab_size if word_vocabulary is None else word_lookup.vocabulary_size()
+    char_vocab_size = char_vocab_size if char_vocabulary is None else char_lookup.vocabulary_size()
     word_ids = word_lookup(NormalizeTokens(name="normalize")(tokens))
     char_ids = char_lookup(SplitCharacters(max_chars, name="split_characters")(tokens))
 

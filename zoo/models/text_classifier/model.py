@@ -34,7 +34,8 @@ def build_text_classifier(
         cell: ``"simple_rnn"``, ``"lstm"`` or ``"gru"``.
         units: hidden units of the cell (per direction when bidirectional).
         bidirectional: read the text in both directions.
-        vocab_size: vocabulary size including the padding and out-of-vocabulary entries.
+        vocab_size: vocabulary size including the padding and out-of-vocabulary entries: the most rows of the
+            embedding. With a ``vocabulary``, the model is sized to it (up to this).
         embedding_dim: width of the word embeddings.
         sequence_length: tokens kept per text (head + tail of longer texts).
         head_length: how many of those come from the start of the text.
@@ -67,6 +68,8 @@ def build_text_classifier(
         name="vectorize",
     )
     ids = HeadTailCrop(sequence_length, head_length, name="crop")(vectorizer(standardized))
+    if vocabulary is not None:
+        vocab_size = vectorizer.vocabulary_size()  # a smaller vocabulary sizes the embedding (no unused rows)
 
     # === Classifier: token ids -> probability ===
     classifier = build_sequence_classifier(
