@@ -9,6 +9,7 @@ import json
 import os
 import re
 import shlex
+import warnings
 
 import pytest
 
@@ -59,14 +60,20 @@ def test_a_stopped_run_resumes_at_the_next_epoch_and_writes_one_checkpoint_and_c
     main = recipe_main(recipe)
     argv = [name, *SMALL, *options, "--run-dir", str(tmp_path / "runs"), "--out", str(tmp_path / "out")]
 
-    assert main([*argv, "--stop-after-epochs", "1"]) is None
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert main([*argv, "--stop-after-epochs", "1"]) is None
     first = capsys.readouterr().out
     assert "Epoch 1/2" in first and "stopped after epoch 1" in first
     assert not (tmp_path / "out").exists()
     assert (tmp_path / "runs" / name / "backup").is_dir()
 
-    card = main(argv)
+    with warnings.catch_warnings(record=True) as caught_again:
+        warnings.simplefilter("always")
+        card = main(argv)
     second = capsys.readouterr().out
+    noise = [str(w.message) for w in caught + caught_again if re.search(r"ran out of data|`shuffle=True`", str(w.message))]
+    assert noise == [], "Keras warns when a dataset's length is unknown or a Dataset gets shuffle=True"
     assert "resuming from the backup of epoch 1" in second
     assert "Epoch 2/2" in second and "Epoch 1/2" not in second, "the second run must resume at epoch 2"
 
