@@ -1,5 +1,5 @@
 """Model families, one folder each. Importing this package registers every family and model; builders,
 pipelines and exports import Keras only when they are used."""
 
-from zoo.models import captioner, sequence_tagger, text_classifier, translator  # noqa: F401
+from zoo.models import anomaly_detector, captioner, sequence_tagger, text_classifier, translator  # noqa: F401
 from zoo.models import name_classifier  # noqa: F401  (names-char-rnn)
