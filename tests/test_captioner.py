@@ -430,3 +430,12 @@ def test_the_attention_model_beats_the_plain_one_and_both_pass_their_bars(regist
     assert plain["n"] == attention["n"] == 1000
     assert plain["bleu_1"] >= 0.55 and plain["bleu_4"] >= 0.14
     assert attention["bleu_4"] > plain["bleu_4"]
+
+
+def test_scoring_captions_prints_nothing_of_the_java_tokenizer(capfd):
+    from zoo.models.captioner import score_captions
+
+    scores = score_captions(["a dog runs on the grass"], [["a dog is running on grass", "a brown dog runs"]])
+    assert scores["bleu_1"] > 0.5
+    captured = capfd.readouterr()
+    assert "PTBTokenizer" not in captured.err + captured.out, captured.err

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 
 from zoo._images import to_pixels
@@ -15,7 +16,6 @@ def score_captions(predictions: list[str], references: list) -> dict:
     lower-cases and drops punctuation; BLEU is corpus-level with the "closest" reference length,
     CIDEr is CIDEr-D as in the COCO server (document frequencies from these references).
     """
-    import contextlib
 
     try:
         from pycocoevalcap.bleu.bleu import Bleu
@@ -29,12 +29,16 @@ def score_captions(predictions: list[str], references: list) -> dict:
     res = {i: [{"caption": p}] for i, p in enumerate(predictions)}
     tokenizer = PTBTokenizer()
     try:
-        gts, res = tokenizer.tokenize(gts), tokenizer.tokenize(res)
+        with _java_stderr_captured() as java_log:
+            gts, res = tokenizer.tokenize(gts), tokenizer.tokenize(res)
     except FileNotFoundError as error:
         raise FileNotFoundError(
             "The COCO caption tokenizer (PTBTokenizer) runs Java, which was not found: install a Java runtime "
             f"(e.g. apt-get install default-jre-headless). ({error})"
         ) from None
+    except Exception as error:
+        raise RuntimeError(f"The COCO caption tokenizer (PTBTokenizer) failed: {error}. Java said: "
+                           f"{java_log.getvalue()[-2000:] or '(nothing)'}") from error
     with contextlib.redirect_stdout(io.StringIO()):  # the BLEU scorer prints its counts
         bleu, _ = Bleu(4).compute_score(gts, res)
         cider, _ = Cider().compute_score(gts, res)
@@ -66,3 +70,25 @@ def evaluate(model, *, split: str = "test", limit: int | None = None, beam_width
     predictions = predict_batched(data.images, caption_batch, batch_size=batch_size, progress=progress,
                                   desc=f"eval {split}", unit="image")
     return {**score_captions(predictions, data.captions), "n": len(data)}
+
+
+@contextlib.contextmanager
+def _java_stderr_captured():
+    """Collects what child processes write to stderr (the PTB tokenizer's Java prints a progress line per
+    call) instead of letting it reach the terminal; the text is there for the error message if it fails."""
+    import os
+    import sys
+    import tempfile
+
+    log = io.StringIO()
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile(mode="w+b") as capture:
+        os.dup2(capture.fileno(), 2)
+        try:
+            yield log
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+            capture.seek(0)
+            log.write(capture.read().decode("utf-8", "replace"))
