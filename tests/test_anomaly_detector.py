@@ -14,7 +14,6 @@ from zoo.metrics.nab import probation_length
 from zoo.models.anomaly_detector import likelihood
 from zoo.models.anomaly_detector.pipeline import AnomalyDetectionPipeline
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def _series(n=1200, seed=0, spike_at=900):
@@ -315,16 +314,4 @@ def test_exports_match_the_keras_model_and_the_pipeline_without_zoo(shipped, tmp
     assert float(out["threshold"]) == shipped.threshold("standard")
 
 
-@pytest.mark.slow
-def test_recipe_smoke_run(tmp_path, data_dir):
-    sys.path.insert(0, os.path.join(ROOT, "recipes"))
-    try:
-        import train_anomaly_detector as recipe
-    finally:
-        sys.path.pop(0)
-    card = recipe.main(["nab-lstm", "--limit-files", "2", "--epochs", "1", "--out", str(tmp_path / "out"),
-                        "--run-dir", str(tmp_path / "runs")])
-    assert card["metrics"]["n"] == 2 and "nab_standard" in card["metrics"]
-    assert card["recipe_command"].startswith("python recipes/train_anomaly_detector.py nab-lstm --limit-files 2")
-    assert (tmp_path / "out" / "nab-lstm.keras").exists() and (tmp_path / "out" / "nab-lstm.json").exists()
-    assert (tmp_path / "runs" / "nab-lstm" / "history.csv").exists()
+# The recipe's tiny stop-and-resume run is tests/test_recipes.py's case for train_anomaly_detector.py.

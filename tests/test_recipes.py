@@ -27,6 +27,7 @@ CASES = {  # recipe: (model, its own tiny options); every stage uses only the --
     "train_captioner.py": ("image-caption-lstm-attention", ["--limit-train", "12", "--limit-dev", "6", "--beam-width", "2",
                                                             "--batch-size", "16"]),
     "train_names.py": ("names-char-rnn", ["--limit-train", "120", "--limit-dev", "40", "--batch-size", "16"]),
+    "train_anomaly_detector.py": ("nab-lstm", ["--limit-train", "3", "--limit-dev", "64", "--batch-size", "32"]),
 }
 NOT_THE_REPOSITORY = {".git", ".venv", "runs", ".pytest_cache", "__pycache__"}  # runs/: a user's own training
 
