@@ -184,20 +184,19 @@ def test_tflite_emissions_plus_crf_json_match_the_keras_tags(tmp_path, crf_ner, 
     interpreter = Interpreter(model_path=path)
     interpreter.allocate_tensors()
     assert not any(op["op_name"].startswith("Flex") for op in interpreter._get_ops_details())
-    inputs = {d["name"]: d["index"] for d in interpreter.get_input_details()}
-    output = interpreter.get_output_details()[0]["index"]
+    run = interpreter.get_signature_runner()  # inputs by name, outputs output_0
     sentences = conll2003.load("test").tokens[1:31]
     encoded = crf_ner.encode(sentences)
-    assert set(encoded) == set(inputs) == {"word_ids", "char_ids", "case_ids"}
+    assert set(encoded) == set(run.get_input_details()) == {"word_ids", "char_ids", "case_ids"}
     expected = crf_ner.tag(sentences)
     for i, sentence in enumerate(sentences):
         n = len(sentence)
+        feed = {}
         for name, ids in encoded.items():
-            padded = np.zeros((1, TFLITE_MAX_TOKENS) + ids.shape[2:], np.int32)
-            padded[0, :n] = ids[i, :n]
-            interpreter.set_tensor(inputs[name], padded)
-        interpreter.invoke()
-        tags = [crf["tags"][t] for t in viterbi(interpreter.get_tensor(output)[0, :n], crf)]
+            feed[name] = np.zeros((1, TFLITE_MAX_TOKENS) + ids.shape[2:], np.int32)
+            feed[name][0, :n] = ids[i, :n]
+        emissions = run(**feed)["output_0"]
+        tags = [crf["tags"][t] for t in viterbi(emissions[0, :n], crf)]
         assert tags == [tag for tag, _ in expected[i]]
 
 

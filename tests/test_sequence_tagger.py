@@ -137,8 +137,8 @@ def test_tflite_network_runs_builtin_ops_only_and_matches_keras(tmp_path, tagger
     interpreter = Interpreter(model_path=path)
     interpreter.allocate_tensors()
     assert not any(op["op_name"].startswith("Flex") for op in interpreter._get_ops_details())
-    inputs = {d["name"]: d["index"] for d in interpreter.get_input_details()}
-    output = interpreter.get_output_details()[0]["index"]
+    run = interpreter.get_signature_runner()  # inputs by name, outputs output_0
+    assert set(run.get_input_details()) == {"word_ids", "char_ids"}
     sentences = ud_ewt.load("test").tokens[:30]
     encoded = tagger.encode(sentences)
     word_ids, char_ids = encoded["word_ids"], encoded["char_ids"]
@@ -150,9 +150,7 @@ def test_tflite_network_runs_builtin_ops_only_and_matches_keras(tmp_path, tagger
         words = np.zeros((1, TFLITE_MAX_TOKENS), np.int32)
         chars = np.zeros((1, TFLITE_MAX_TOKENS, char_ids.shape[-1]), np.int32)
         words[0, :n], chars[0, :n] = word_ids[i, :n], char_ids[i, :n]
-        interpreter.set_tensor(inputs["word_ids"], words)
-        interpreter.set_tensor(inputs["char_ids"], chars)
-        interpreter.invoke()
-        worst = max(worst, float(np.abs(interpreter.get_tensor(output)[0, :n] - expected[i, :n]).max()))
+        probabilities = run(word_ids=words, char_ids=chars)["output_0"]
+        worst = max(worst, float(np.abs(probabilities[0, :n] - expected[i, :n]).max()))
     assert worst < 1e-4
     assert len(open(os.path.join(os.path.dirname(path), "words.txt"), encoding="utf-8").read().splitlines()) <= 10000
