@@ -114,3 +114,22 @@ def download_official(filename: str, url: str, sha256: str, *, dataset: str) -> 
             f"Could not download dataset {dataset!r} from {url}: {error}. Without network access, set "
             f"ZOO_DATA_DIR to a folder holding {dataset}/{filename}."
         ) from error
+
+
+def hash_split(key: str, *, buckets: int, validation, test) -> str:
+    """``"train"``, ``"validation"`` or ``"test"`` for a key, by a stable hash: the first 8 bytes of its
+    UTF-8 sha256, big-endian, modulo ``buckets``; ``validation`` and ``test`` are the buckets of those splits.
+
+    Splits made this way never move when the data grows or is reordered, and equal keys share a side.
+
+    Example:
+        >>> hash_split("hola", buckets=10, validation={8}, test={9})
+    """
+    import hashlib
+
+    bucket = int.from_bytes(hashlib.sha256(key.encode("utf-8")).digest()[:8], "big") % buckets
+    if bucket in test:
+        return "test"
+    if bucket in validation:
+        return "validation"
+    return "train"

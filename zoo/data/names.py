@@ -29,13 +29,12 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import hashlib
 import random
 import tarfile
 import unicodedata
 import zipfile
 
-from zoo.data._common import find_local_file
+from zoo.data._common import find_local_file, hash_split
 
 LANGUAGES = ("Arabic", "Chinese", "Czech", "Dutch", "English", "French", "German", "Greek", "Irish", "Italian",
              "Japanese", "Korean", "Polish", "Portuguese", "Russian", "Scottish", "Spanish", "Vietnamese")
@@ -73,12 +72,7 @@ def split_key(name: str) -> str:
 
 def split_of(name: str) -> str:
     """``"train"``, ``"validation"`` or ``"test"``: where every pair of this name belongs."""
-    bucket = int.from_bytes(hashlib.sha256(split_key(name).encode("utf-8")).digest()[:8], "big") % 10
-    if bucket in TEST_BUCKETS:
-        return "test"
-    if bucket in VALIDATION_BUCKETS:
-        return "validation"
-    return "train"
+    return hash_split(split_key(name), buckets=10, validation=VALIDATION_BUCKETS, test=TEST_BUCKETS)
 
 
 def archive_path() -> str:

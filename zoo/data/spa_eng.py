@@ -27,12 +27,11 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import hashlib
 import random
 import unicodedata
 import zipfile
 
-from zoo.data._common import check_limit, download_official, find_local_file, sample_indices
+from zoo.data._common import check_limit, download_official, find_local_file, hash_split, sample_indices
 
 OFFICIAL_URL = "https://storage.googleapis.com/download.tensorflow.org/data/spa-eng.zip"
 OFFICIAL_SHA256 = "0c4fd7825d3d872488d38c157f784e035edab4f2ff0df25a2a208790ecb5b58f"
@@ -75,12 +74,7 @@ def split_key(spanish: str) -> str:
 
 def split_of(spanish: str) -> str:
     """``"train"``, ``"validation"`` or ``"test"``: where a pair with this Spanish sentence belongs."""
-    bucket = int.from_bytes(hashlib.sha256(split_key(spanish).encode("utf-8")).digest()[:8], "big") % 1000
-    if bucket in TEST_BUCKETS:
-        return "test"
-    if bucket in VALIDATION_BUCKETS:
-        return "validation"
-    return "train"
+    return hash_split(split_key(spanish), buckets=1000, validation=VALIDATION_BUCKETS, test=TEST_BUCKETS)
 
 
 def archive_path() -> str:
