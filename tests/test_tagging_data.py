@@ -1,4 +1,5 @@
-"""CoNLL-2003 (NER, IOB1 -> IOB2) and UD English-EWT (UPOS) loaders: verified counts, conversions, quirks."""
+"""CoNLL-2003 (NER, IOB1 -> IOB2), UD English-EWT (UPOS) and CoNLL-2000 (Penn POS) loaders: verified counts, conversions,
+quirks; the Penn-to-UPOS table."""
 
 import gzip
 import hashlib
@@ -8,7 +9,7 @@ import threading
 
 import pytest
 
-from zoo.data import conll2003, ud_ewt
+from zoo.data import conll2000, conll2003, ptb_upos, ud_ewt
 
 # From the datasets' SOURCE.md (equal to the official figures).
 CONLL_COUNTS = {  # split: (sentences, tokens, {entity type: entities})
@@ -207,3 +208,66 @@ def test_ud_downloads_the_official_file_when_no_local_copy(data_dir, tmp_path, m
     finally:
         server.shutdown()
     assert (len(dev), dev.num_tokens) == UD_COUNTS["validation"]
+
+
+# === CoNLL-2000 (Penn POS tags) and the Penn-to-UPOS table ===
+
+CONLL2000_COUNTS = {"train": (8_936, 211_727), "test": (2_012, 47_377)}  # SOURCE.md, equal to the official figures
+
+
+@pytest.mark.parametrize("split", list(CONLL2000_COUNTS))
+def test_conll2000_splits_have_the_verified_counts_and_parallel_columns(data_dir, split):
+    pos, chunks = conll2000.load(split), conll2000.load(split, column="chunk")
+    assert (len(pos), pos.num_tokens) == CONLL2000_COUNTS[split]
+    assert pos.tokens == chunks.tokens
+    assert {tag[:2] for tags in chunks.tags for tag in tags} <= {"B-", "I-", "O"}
+    assert "NN" in {tag for tags in pos.tags for tag in tags}
+
+
+def test_conll2000_checksums_match_the_staged_archives(data_dir):
+    for name, sha256 in conll2000.OFFICIAL_SHA256.items():
+        with open(os.path.join(data_dir, "conll2000", name), "rb") as f:
+            assert hashlib.sha256(f.read()).hexdigest() == sha256, name
+
+
+def test_conll2000_bad_lines_splits_and_columns(tmp_path, monkeypatch):
+    folder = tmp_path / "conll2000"
+    folder.mkdir()
+    (folder / "test.txt").write_text("He PRP B-NP\nreckons VBZ B-VP\n\n\nOK UH B-INTJ\n")  # no final blank line
+    (folder / "train.txt").write_text("He PRP\n")
+    monkeypatch.setenv("ZOO_DATA_DIR", str(tmp_path))
+    assert conll2000.load("test").tokens == [["He", "reckons"], ["OK"]]
+    assert conll2000.load("test").tags == [["PRP", "VBZ"], ["UH"]]
+    assert conll2000.load("test", column="chunk").tags == [["B-NP", "B-VP"], ["B-INTJ"]]
+    with pytest.raises(ValueError, match="train.txt:1: expected 3 space-separated columns"):
+        conll2000.load("train")
+    with pytest.raises(ValueError, match="Unknown CoNLL-2000 split 'validation'"):
+        conll2000.load("validation")
+    with pytest.raises(ValueError, match="Unknown CoNLL-2000 column 'ner'"):
+        conll2000.load("test", column="ner")
+
+
+def test_ptb_table_is_the_ud_conversion_table():
+    table = ptb_upos.PTB_TO_UPOS
+    assert len(table) == 48 and set(table.values()) <= set(ud_ewt.UPOS_TAGS)  # en::penn, 48 tags; UD v2 names
+    facts = {"MD": "VERB", "PRP$": "DET", "EX": "ADV", "RP": "PART", "TO": "PART", "IN": "ADP", "CC": "CCONJ",
+             "LS": "PUNCT", "NNPS": "PROPN", "WP$": "DET", "$": "SYM", "HYPH": "PUNCT", "AFX": "ADJ", "UH": "INTJ"}
+    assert {tag: table[tag] for tag in facts} == facts
+
+
+def test_ptb_to_upos_reads_conll_spellings_and_refuses_other_tags():
+    assert ptb_upos.to_upos(["(", ")", '"', "''", "NN|SYM", "NNP"]) == ["PUNCT"] * 4 + ["NOUN", "PROPN"]
+    with pytest.raises(ValueError, match="'B-NP' is not a Penn Treebank POS tag"):
+        ptb_upos.to_upos(["NN", "B-NP"])
+    with pytest.raises(TypeError, match="got int"):
+        ptb_upos.to_upos([3])
+
+
+def test_every_pos_tag_of_the_news_sets_maps_to_upos(data_dir):
+    tags = {tag for split in CONLL2000_COUNTS for tags in conll2000.load(split).tags for tag in tags}
+    for split in CONLL_COUNTS:
+        reuters = conll2000.read_columns(conll2003.file_path(split), column=1, columns=4, skip_first="-DOCSTART-")
+        assert reuters.tokens == conll2003.load(split).tokens
+        tags |= {tag for tags in reuters.tags for tag in tags}
+    assert len(tags) >= 45
+    assert set(ptb_upos.to_upos(sorted(tags))) <= set(ud_ewt.UPOS_TAGS)
