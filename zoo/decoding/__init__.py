@@ -12,6 +12,8 @@ in Python, in a ``tf.function`` and in an exported SavedModel:
 * `sample`: temperature, top-k and nucleus (top-p) sampling with stateless, seeded random ops.
 
 They return a `Decoded` (ids, lengths, scores, the step's extras such as attention weights, stacked).
+CTC models (per-step probabilities with a blank) are decoded by `ctc_decode` (greedy or prefix beam
+search, in the graph) and, after a TFLite model, by `ctc_collapse` (greedy, NumPy only).
 `check_options` is the one validation of decoding options (beam width, length penalty, temperature,
 top-k, top-p, maximum length, seed). The model of this package is keras-hub's ``samplers``: one
 interface, a model writes a single step (keras-hub ``keras_hub/src/samplers/sampler.py``).
@@ -27,11 +29,12 @@ Example:
 
 from __future__ import annotations
 
+from zoo.decoding.ctc import CTCDecoded, ctc_collapse, ctc_decode
 from zoo.decoding.options import MAX_BEAM_WIDTH, check_options
 from zoo.decoding.sampling import sample
 from zoo.decoding.search import allowed, beam_search, greedy, length_normalization
 from zoo.decoding.step import Decoded, StepModel
 from zoo.decoding.tokens import SpecialTokens
 
-__all__ = ["MAX_BEAM_WIDTH", "Decoded", "SpecialTokens", "StepModel", "allowed", "beam_search", "check_options",
-           "greedy", "length_normalization", "sample"]
+__all__ = ["MAX_BEAM_WIDTH", "CTCDecoded", "Decoded", "SpecialTokens", "StepModel", "allowed", "beam_search", "check_options",
+           "ctc_collapse", "ctc_decode", "greedy", "length_normalization", "sample"]

@@ -105,5 +105,6 @@ for _metric in (
     Metric("bits_per_char", False, 4, label="bits/char"),
     Metric("cross_entropy", False, 4, label="cross-entropy"),
     Metric("cer", False, 4, label="CER"),
+    Metric("sequence_accuracy", True, 4, label="sequence accuracy"),
 ):
     register_metric(_metric)
