@@ -12,22 +12,29 @@ Steps, top to bottom:
    empty nodes are skipped by the loader; CoNLL-2003 tags are converted to IOB2). The test split is
    touched once, at the end.
 2. The character vocabulary comes from the training sentences. The word vocabulary (lower-cased,
-   digits mapped to 0 by the model's own `NormalizeTokens` layer) too, except for CoNLL-2003: its
-   Reuters text may not be republished, so the words and their word2vec initial vectors come from
-   the 75,000 train + unlabelled IMDB reviews, tokenized the same way (``--words imdb``, cached under
-   the run folder; ``--limit-train N`` also limits these reviews to N of each).
+   digits mapped to 0 by the model's own `NormalizeTokens` layer) and its word2vec initial vectors
+   come from the 75,000 train + unlabelled IMDB reviews, tokenized the same way (cached under the
+   run folder; ``--limit-train N`` also limits these reviews to N of each). For CoNLL-2003 the words
+   are IMDB's alone (``--words imdb``): its Reuters text may not be republished. For UD EWT
+   (``--words imdb+train``) the words seen at least twice in the training sentences come first and
+   IMDB's most frequent words fill the rest, and word2vec also reads the training sentences, so the
+   tagger knows far more English than EWT's 12,500 sentences hold. ``--words train``: the training
+   sentences alone (the first udpos-bilstm).
 3. Train on batches of sentences of similar length: a softmax tagger with padding weighted out of
    the loss, a CRF tagger on the sequence negative log-likelihood. The best epoch by dev accuracy
    (POS) or dev entity F1 (NER) is kept, and training stops when it no longer improves; an
    interrupted run resumes.
 4. Score the best weights on the full test split with the same function as `zoo eval`, and write
-   `<out>/<name>.keras` with its card (`--out`, default `checkpoints/`).
+   `<out>/<name>.keras` with its card (`--out`, default `checkpoints/`). With ``--score-previous`` the
+   shipped checkpoint of the same name is scored by the same function first, and the card records its
+   figures as ``previous``: what the new checkpoint replaces.
 """
 
 from __future__ import annotations
 
 import hashlib
 import importlib
+import json
 import os
 import sys
 
@@ -41,18 +48,22 @@ PATIENCE = 2  # epochs without a better dev score before stopping
 LEARNING_RATE = 2e-3  # Adam
 BUCKETS = (8, 12, 16, 20, 25, 30, 40, 60)  # sentence-length boundaries for batching
 WORD2VEC_EPOCHS = 5
-WORD_SOURCE = {"conll2003": "imdb"}  # datasets whose word vocabulary must come from another corpus (default: train)
+WORD_SOURCE = {"conll2003": "imdb", "ud_ewt": "imdb+train"}  # where each dataset's words come from (default: train)
+TRAIN_WORD_MIN_COUNT = 2  # "imdb+train": training words seen this often are always in the vocabulary
 # Dev entity F1 is noisy from epoch to epoch: NER halves the learning rate after an epoch without gain
 # and waits longer before stopping.
 LR_PATIENCE = {"conll2003": 1}
 STOP_PATIENCE = {"conll2003": 3}
 
 
-def imdb_words(run, normalize, *, size: int, dim: int, limit: int | None):
-    """The ``size - 2`` most frequent IMDB words and their word2vec rows ``[padding, OOV, *words]``.
+def imdb_words(run, normalize, *, size: int, dim: int, limit: int | None, train_tokens=None):
+    """``size - 2`` words and their word2vec rows ``[padding, OOV, *words]``, from IMDB reviews.
 
     The train + unlabelled reviews (``limit`` of each, when given) are tokenized by the zoo's tagger
-    tokenizer and normalized by the model's own layer, so the vectors fit the model's tokens.
+    tokenizer and normalized by the model's own layer, so the vectors fit the model's tokens. Without
+    ``train_tokens`` the words are IMDB's most frequent; with them (normalized training sentences), the
+    training words seen at least `TRAIN_WORD_MIN_COUNT` times come first, IMDB's most frequent other
+    words fill the rest, and word2vec reads the training sentences too.
     """
     from zoo.data import imdb
     from zoo.layers.tagging import tokenize
@@ -60,10 +71,28 @@ def imdb_words(run, normalize, *, size: int, dim: int, limit: int | None):
     texts = imdb.load("train_full", limit=limit).texts + imdb.load("unsup", limit=limit).texts
     tokens = [[token for token, _, _ in tokenize(text.replace("<br />", " "))] for text in texts]
     corpus = _training.transform_tokens(normalize, tokens)
-    words = _training.count_vocabulary(corpus, size=size - 2)
-    key = hashlib.sha256(("tagger-imdb\n" + "\n".join(words)).encode()).hexdigest()[:12]
+    words = _training.count_vocabulary(train_tokens or [], min_count=TRAIN_WORD_MIN_COUNT)[: size - 2]
+    known = set(words)
+    words += [w for w in _training.count_vocabulary(corpus, size=size - 2) if w not in known][: size - 2 - len(words)]
+    corpus += train_tokens or []
+    source = "tagger-imdb" + ("+train" if train_tokens else "")
+    key = hashlib.sha256((source + "\n" + "\n".join(words)).encode()).hexdigest()[:12]
     return words, _training.word2vec_matrix(corpus, words, rows=len(words) + 2, dim=dim, epochs=WORD2VEC_EPOCHS,
                                             cache=run.cache_path("tagger-word2vec", key))
+
+
+def score_previous(spec, *, limit: int | None) -> dict:
+    """The shipped checkpoint of ``spec.name`` scored on the test split by the family's evaluator, with its
+    sha256 and training date: the card of a checkpoint that replaces it records these as ``previous``."""
+    import zoo
+
+    card = spec.card()
+    metrics = spec.evaluator_fn()(zoo.load(spec.name, progress=False), split="test", limit=limit, progress=False)
+    print(f"previous checkpoint: {json.dumps(metrics)}", flush=True)
+    flat = {key: value for key, value in metrics.items() if not isinstance(value, dict)}
+    for name, scores in (metrics.get("out_of_domain") or {}).items():  # one line on the card
+        flat.update({f"{name}_{key}": value for key, value in scores.items()})
+    return {"sha256": card["sha256"][:16], "trained_on": card["trained_on"], **flat}
 
 
 def main(argv=None):
@@ -71,9 +100,11 @@ def main(argv=None):
                                      patience=None, name_help="registered model name, e.g. udpos-bilstm")
     parser.add_argument("--lr-patience", type=int, default=None,
                         help="epochs without dev gain before halving the learning rate (default: never; 1 for CoNLL-2003)")
-    parser.add_argument("--words", choices=("train", "imdb"), default=None,
-                        help="word vocabulary from the training sentences or from IMDB reviews with word2vec vectors "
-                             "(default: imdb for CoNLL-2003, train otherwise)")
+    parser.add_argument("--words", choices=("train", "imdb", "imdb+train"), default=None,
+                        help="word vocabulary from the training sentences, from IMDB reviews with word2vec vectors, or "
+                             "both (default: imdb for CoNLL-2003, imdb+train for UD EWT)")
+    parser.add_argument("--score-previous", action="store_true",
+                        help="score the shipped checkpoint of the same name too and record it on the card as previous")
     args = parser.parse_args(argv)
     run = _training.start_run("recipes/train_sequence_tagger.py", args, argv)  # the strategy, before any TF op
     import keras
@@ -93,12 +124,12 @@ def main(argv=None):
     # 2. Vocabularies: characters from the training sentences; words from them or from IMDB reviews,
     # normalized by the model's own layer (the same graph code as at inference).
     normalize, word_source, vectors = NormalizeTokens(), args.words or WORD_SOURCE.get(spec.dataset, "train"), None
-    if word_source == "imdb":
+    train_words = _training.transform_tokens(normalize, train.tokens)
+    if word_source.startswith("imdb"):
         words, vectors = imdb_words(run, normalize, size=build_args["word_vocab_size"], dim=build_args["word_dim"],
-                                    limit=args.limit_train)
+                                    limit=args.limit_train, train_tokens=train_words if word_source == "imdb+train" else None)
     else:
-        words = _training.count_vocabulary(_training.transform_tokens(normalize, train.tokens),
-                                           size=build_args["word_vocab_size"] - 2)
+        words = _training.count_vocabulary(train_words, size=build_args["word_vocab_size"] - 2)
     chars = _training.count_vocabulary((token[: build_args["max_chars"]] for sentence in train.tokens for token in sentence),
                                        size=build_args["char_vocab_size"] - 2)
     print(f"vocabulary: {len(words):,} words ({word_source}), {len(chars):,} characters", flush=True)
@@ -134,9 +165,18 @@ def main(argv=None):
         return None  # --stop-after-epochs: the same command resumes
 
     # 5. The test split, once; then the checkpoint and its card.
+    previous = score_previous(spec, limit=args.eval_limit) if args.score_previous and run.is_chief else None
     unit = sum(t.startswith("B-") for s in dev.tags for t in s) if spec.metric == "f1" else dev.num_tokens
-    return run.finish(validation={"n": unit}, training={
+    card = run.finish(validation={"n": unit}, training={
         "train_sentences": len(train), "words": word_source, "patience": args.patience, "lr_patience": lr_patience})
+    if card and previous:
+        from zoo._checkpoint import card_file
+
+        card["metrics"]["previous"] = previous
+        with open(card_file(args.out, spec.name), "w", encoding="utf-8") as f:
+            json.dump(card, f, indent=2)
+            f.write("\n")
+    return card
 
 
 if __name__ == "__main__":

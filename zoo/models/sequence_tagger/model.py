@@ -24,6 +24,8 @@ def build_sequence_tagger(
     crf: bool = False,
     case_features: bool = False,
     word_dropout: float = 0.0,
+    lstm_layers: int = 1,
+    char_kernel_size: int = 3,
     word_vocabulary: list[str] | None = None,
     char_vocabulary: list[str] | None = None,
     name: str = "sequence_tagger",
@@ -42,12 +44,14 @@ def build_sequence_tagger(
         word_dim, char_dim, char_filters: embedding and char-CNN widths.
         max_chars: characters kept per token for the char CNN.
         units: LSTM units per direction.
-        dropout: dropout on token features and on the BiLSTM output.
+        dropout: dropout on token features, between BiLSTM layers and on the last BiLSTM's output.
         crf: a CRF output layer (trained on the sequence log-likelihood) instead of a per-token softmax.
         case_features: add an 8-d embedding of each token's casing (`zoo.layers.tagging.CASINGS`), which the
             lower-cased word embedding loses.
         word_dropout: while training, the share of known words replaced by the out-of-vocabulary id, so
             that unseen words are tagged from their characters.
+        lstm_layers: stacked BiLSTM layers (the second reads the first's per-token outputs).
+        char_kernel_size: characters each char-CNN filter sees at once.
         word_vocabulary, char_vocabulary: most frequent first, without padding/OOV entries. When None,
             the lookup layers (``words``, ``chars``) must be adapted before use.
         name: the model's name.
@@ -82,6 +86,7 @@ def build_sequence_tagger(
         num_tags=len(tags), word_vocab_size=word_vocab_size, char_vocab_size=char_vocab_size, word_dim=word_dim,
         char_dim=char_dim, char_filters=char_filters, max_chars=max_chars, units=units, dropout=dropout,
         activation=None if crf else "softmax", case_features=case_features, word_dropout=word_dropout,
+        lstm_layers=lstm_layers, char_kernel_size=char_kernel_size,
     )
     if not crf:
         return keras.Model(tokens, network(network_inputs), name=name)
@@ -91,7 +96,8 @@ def build_sequence_tagger(
 
 
 def build_tagger_network(*, num_tags, word_vocab_size, char_vocab_size, word_dim, char_dim, char_filters, max_chars,
-                         units, dropout, activation="softmax", case_features=False, word_dropout=0.0):
+                         units, dropout, activation="softmax", case_features=False, word_dropout=0.0, lstm_layers=1,
+                         char_kernel_size=3):
     """Word ids ``(batch, time)``, char ids ``(batch, time, max_chars)`` and, with ``case_features``, casing ids
     ``(batch, time)`` to tag probabilities (or, with ``activation=None``, emission scores for a CRF)."""
     import keras
@@ -103,7 +109,7 @@ def build_tagger_network(*, num_tags, word_vocab_size, char_vocab_size, word_dim
     char_ids = keras.Input(shape=(None, max_chars), dtype="int32", name="char_ids")
     known_words = WordDropout(word_dropout, name="word_dropout")(word_ids) if word_dropout else word_ids
     words = layers.Embedding(word_vocab_size, word_dim, mask_zero=True, name="word_embedding")(known_words)
-    chars = CharCNN(char_vocab_size, char_dim, char_filters, name="char_cnn")(char_ids)
+    chars = CharCNN(char_vocab_size, char_dim, char_filters, char_kernel_size, name="char_cnn")(char_ids)
     inputs, features = [word_ids, char_ids], [words, chars]
     if case_features:
         case_ids = keras.Input(shape=(None,), dtype="int32", name="case_ids")
@@ -112,7 +118,14 @@ def build_tagger_network(*, num_tags, word_vocab_size, char_vocab_size, word_dim
         features.append(layers.Embedding(len(CASINGS), 8, mask_zero=True, name="case_embedding")(case_ids))
     x = layers.Concatenate(name="token_features")(features)
     x = layers.Dropout(dropout, name="feature_dropout")(x)
-    x = layers.Bidirectional(layers.LSTM(units, return_sequences=True), name="bilstm")(x)
+    if lstm_layers < 1:
+        raise ValueError(f"lstm_layers must be at least 1, got {lstm_layers!r}.")
+    for layer in range(lstm_layers):
+        if layer:
+            x = layers.Dropout(dropout, name=f"bilstm_{layer + 1}_input_dropout")(x)
+        # The first layer keeps the name "bilstm" of single-layer checkpoints.
+        x = layers.Bidirectional(layers.LSTM(units, return_sequences=True),
+                                 name=f"bilstm_{layer + 1}" if layer else "bilstm")(x)
     x = layers.Dropout(dropout, name="output_dropout")(x)
     scores = layers.Dense(num_tags, activation=activation, name="tag_probabilities" if activation else "tag_scores")(x)
     return keras.Model(inputs, scores, name="network")
