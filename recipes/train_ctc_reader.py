@@ -19,7 +19,7 @@ Steps, top to bottom:
    training image gets its own random affine change (shifts of up to `SHIFT` of the size, scaling by up to
    `SCALE`, a small shear) and Gaussian noise, so the network cannot learn the 819 images by heart.
 3. After each epoch, read the validation captchas with greedy decoding (the same function as `zoo eval`)
-   and keep the epoch with the best sequence accuracy; stop when it no longer improves.
+   and keep the epoch with the best sequence accuracy (the epoch budget and the time box end the run).
 4. Score the best weights on the test split (greedy and beam search) and write
    `<out>/captcha-crnn-ctc.keras` and its card.
 """
@@ -39,12 +39,13 @@ from zoo import _training  # noqa: E402
 # Training defaults (override on the command line).
 BATCH_SIZE = 16  # captchas per step
 EPOCHS = 200  # upper bound; early stopping or the time box ends sooner
-PATIENCE = 40  # epochs without a better validation sequence accuracy before stopping (98 images: a noisy score)
-LEARNING_RATE = 1e-3  # Adam
+PATIENCE = None  # no early stopping: sequence accuracy stays 0 through CTC's long first plateau (all blanks), and
+                 # 98 validation images make it too coarse to stop on; keep-best still ships the best epoch
+LEARNING_RATE = 2e-3  # Adam
 SHIFT = (0.04, 0.08)  # the most an image moves, as a share of its (width, height)
 SCALE = 0.08  # the most an image is scaled up or down
 SHEAR = 0.15  # the most horizontal shear (pixels of x per pixel of y)
-NOISE = 8.0  # standard deviation of the Gaussian noise added to the [0, 255] pixels
+NOISE = 4.0  # standard deviation of the Gaussian noise added to the [0, 255] pixels
 
 
 def augment(pixels, seed):

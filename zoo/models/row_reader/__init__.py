@@ -48,8 +48,9 @@ register(ModelSpec(
     description=(
         "A 28x28 grey digit read as a sequence: each of its 28 rows (28 pixels, scaled to [0, 1]) is one "
         "time step of a bidirectional LSTM (128 units each way); its last states feed a softmax over the ten "
-        "digits. Trained on the first 55,000 official training images with random shifts of up to 2 pixels; "
-        "the last 5,000 are the validation split that chose the epoch. Scored on the 10,000 official test images."
+        "digits. Trained on the first 55,000 official training images (random shifts of up to 1 pixel, Adam "
+        "with a cosine learning-rate decay); the last 5,000 are the validation split that chose the epoch. "
+        "Scored on the 10,000 official test images."
     ),
     data_license="CC BY-SA 3.0 (Yann LeCun and Corinna Cortes, as the Keras mnist documentation states)",
     example='"digit.png"',
