@@ -29,7 +29,8 @@ Steps, top to bottom:
 Speaker-independent figures: ``--holdout-speaker NAME`` trains on the five other speakers (validation:
 their index 5-9) and scores all 500 recordings of NAME; it writes ``<run-dir>/fsdd-gru-loso/NAME.json``,
 never a checkpoint. ``--loso-all`` runs the six in turn and writes ``<run-dir>/fsdd-gru-loso/report.json``
-(mean and per speaker).
+(mean and per speaker); run again after an interruption, it keeps the speakers already written and resumes
+the one that was training.
 """
 
 from __future__ import annotations
@@ -60,6 +61,8 @@ def parser():
     p = _training.recipe_parser(__doc__, epochs=EPOCHS, batch_size=BATCH_SIZE, learning_rate=LEARNING_RATE,
                                 patience=PATIENCE, name_help="registered model name: fsdd-gru")
     p.add_argument("--no-augment", dest="augment", action="store_false", help="train without delay and noise")
+    p.add_argument("--cosine", action="store_true",
+                   help="decay the learning rate to zero over --epochs along a half cosine (else constant)")
     loso = p.add_argument_group("speaker-independent figures (leave one speaker out)")
     loso.add_argument("--holdout-speaker", default=None, metavar="NAME",
                       help="train on the five other speakers and score every recording of NAME; writes "
@@ -122,7 +125,11 @@ def train_one(argv, args, *, holdout_speaker: str | None, report_dir: str | None
     # 2. The model and the inputs it is trained on: the pipeline's own preparation.
     with run.scope():
         model = run.build()
-        model.compile(optimizer=keras.optimizers.Adam(args.learning_rate, clipnorm=1.0),
+        learning_rate = args.learning_rate
+        if args.cosine:
+            steps = args.steps_per_epoch or -(-len(train) // run.global_batch_size)
+            learning_rate = keras.optimizers.schedules.CosineDecay(args.learning_rate, decay_steps=args.epochs * steps)
+        model.compile(optimizer=keras.optimizers.Adam(learning_rate, clipnorm=1.0),
                       loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     front_end = model.get_layer("log_mel")
     settings = {"sample_rate": front_end.sample_rate, "max_samples": front_end.max_samples}
@@ -141,7 +148,7 @@ def train_one(argv, args, *, holdout_speaker: str | None, report_dir: str | None
                    batches(validation, shuffle=False, augment=False)):
         return None  # --stop-after-epochs: the same command resumes
 
-    training = {"augment": args.augment, "train_recordings": len(train)}
+    training = {"augment": args.augment, "cosine": args.cosine, "train_recordings": len(train)}
     if holdout_speaker is None:
         # 5. The test split, once: the same scoring as `zoo eval`; then the checkpoint and its card.
         if args.speaker_independent_report:
@@ -177,6 +184,12 @@ def main(argv=None):
 
     results = {}
     for speaker in SPEAKERS:
+        done = os.path.join(report_dir, f"{speaker}.json")
+        if os.path.exists(done):  # finished by an earlier invocation: a --loso-all run that stopped resumes
+            with open(done, encoding="utf-8") as f:
+                results[speaker] = json.load(f)
+            print(f"held out {speaker}: accuracy {results[speaker]['accuracy']:.4f} (from {done})", flush=True)
+            continue
         one = copy.copy(args)
         one.run_dir = os.path.join(report_dir, speaker)
         result = train_one([a for a in argv if a != "--loso-all"] + ["--holdout-speaker", speaker], one,
@@ -190,6 +203,7 @@ def main(argv=None):
               "per_speaker": {s: {k: r[k] for k in ("accuracy", "n", "epochs", "validation_accuracy")}
                               for s, r in results.items()},
               "epochs_max": args.epochs, "command": "python recipes/train_audio_classifier.py " + " ".join(argv)}
+    os.makedirs(report_dir, exist_ok=True)
     path = os.path.join(report_dir, "report.json")
     with open(path, "w", encoding="utf-8") as f:
         json.dump(report, f, indent=2)
