@@ -34,6 +34,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("name")
     p.add_argument("texts", nargs="*", metavar="INPUT")
     p.add_argument("--json", action="store_true", help="one JSON object per input line")
+    p.add_argument("--seed-chorale", type=int, default=None, metavar="N",
+                   help="jsb-chorales-lstm: continue the first chords of test chorale N")
+    p.add_argument("--out", metavar="MID", default=None, help="jsb-chorales-lstm: write the chorale as a MIDI file here")
 
     p = sub.add_parser("eval", help="score the pretrained model on its dataset")
     p.add_argument("name")
@@ -141,10 +144,15 @@ def _info(args, zoo) -> int:
 
 
 def _predict(args, zoo) -> int:
-    texts = args.texts or [line.rstrip("\n") for line in sys.stdin if line.strip()]
-    if not texts:
+    options = {k: v for k, v in (("seed_chorale", args.seed_chorale), ("out", args.out)) if v is not None}
+    texts = args.texts or ([] if options else [line.rstrip("\n") for line in sys.stdin if line.strip()])
+    if not texts and not options:
         raise ValueError("give texts as arguments or as lines on stdin.")
     pipe = zoo.pipeline(args.name, batch_size=64)
+    if hasattr(pipe, "predict_command"):  # output that is not a line per input (the chorale composer: a MIDI file)
+        return pipe.predict_command(texts, as_json=args.json, **options)
+    if options:
+        raise ValueError(f"--seed-chorale and --out are options of jsb-chorales-lstm, not of {args.name}.")
     for text, result in zip(texts, pipe(texts)):
         if args.json:
             print(json.dumps({"text": text, "result": result}, ensure_ascii=False))

@@ -30,15 +30,56 @@ def score(probabilities, targets) -> dict:
     }
 
 
+SAMPLE = dict(seed_chords=8, n_chords=16, temperature=1.0, seed=0)  # the card's generated sample
+
+
 def evaluate(model, *, split: str = "test", limit: int | None = None, batch_size: int = 64, progress: bool = True):
-    """Next-note accuracy, cross-entropy per note and accuracy per voice on a split's windows.
+    """Next-note accuracy, cross-entropy per note and accuracy per voice on a split's windows, and a sample.
 
     ``limit`` keeps the windows of the first ``limit`` chorales. Returns ``{"accuracy", "cross_entropy",
-    "accuracy_by_voice", "windows", "n"}`` (``n``: notes scored).
+    "accuracy_by_voice", "windows", "n", "sample"}`` (``n``: notes scored; ``sample``: `SAMPLE`'s chords
+    composed after the first chords of the split's chorale 0, written ``soprano alto tenor bass / ...``).
     """
     from zoo.data import jsb_chorales
+    from zoo.models.chorale_composer.decoding import runtime
     from zoo.models.chorale_composer.pipeline import predict_proba
 
-    notes, targets = jsb_chorales.windows(jsb_chorales.load(split, limit=limit))
+    chorales = jsb_chorales.load(split, limit=limit)
+    notes, targets = jsb_chorales.windows(chorales)
     probabilities = predict_proba(model, notes, batch_size=batch_size, progress=progress, desc=f"eval {split}")
-    return score(probabilities, targets)
+    metrics = score(probabilities, targets)
+    seed = chorales[0][: SAMPLE["seed_chords"]]
+    chords = runtime(model).compose(seed[None], SAMPLE["n_chords"], temperature=SAMPLE["temperature"], top_k=None,
+                                    top_p=None, seed=SAMPLE["seed"])[0]
+    metrics["sample"] = {
+        "after": f"the first {SAMPLE['seed_chords']} chords of {split} chorale 0 ({_written(seed)})",
+        "composed": _written(chords),
+        "how": f"bach.compose(seed, n_chords={SAMPLE['n_chords']}, temperature={SAMPLE['temperature']}, seed={SAMPLE['seed']})",
+    }
+    return metrics
+
+
+def _written(chords) -> str:
+    return " / ".join(" ".join(str(int(p)) for p in chord) for chord in chords)
+
+
+def readme_section() -> tuple[str, str]:
+    """``("chorales", markdown)``: the README's table of `jsb-chorales-lstm` against the book's model, from its card."""
+    from zoo._registry import get_spec
+
+    card = get_spec("jsb-chorales-lstm").card()
+    if card is None:
+        return "chorales", "(no checkpoint yet)"
+    m = card["metrics"]
+    voices = m["accuracy_by_voice"]
+    rows = ["| model | test next-note accuracy | test cross-entropy (nats/note) | soprano | alto | tenor | bass |",
+            "|---|---|---|---|---|---|---|",
+            f"| `jsb-chorales-lstm` | **{m['accuracy']:.4f}** | {m['cross_entropy']:.4f} | {voices['soprano']:.4f} | "
+            f"{voices['alto']:.4f} | {voices['tenor']:.4f} | {voices['bass']:.4f} |",
+            "| *Hands-On ML* ch. 15 ex. 10 (dilated Conv1D stack + LSTM) | 0.8164 | | | | | |",
+            "",
+            f"{m['windows']:,} test windows, {m['n']:,} notes. A sample (chords written soprano alto tenor bass, MIDI "
+            f"pitches, 0 a rest), after {m['sample']['after']}, by `{m['sample']['how']}`:",
+            "",
+            f"    {m['sample']['composed']}"]
+    return "chorales", "\n".join(rows)

@@ -36,13 +36,13 @@ TOKENS = SpecialTokens(pad=0, unk=NUM_CLASSES, start=NUM_CLASSES + 1, end=NUM_CL
 
 def build_chorale_composer(
     *,
-    units: int = 512,
+    units: int = 384,
     layers: int = 2,
     embedding_dim: int = 32,
     conv_filters: int = 128,
     conv_kernel: int = 8,
     hidden: int = 256,
-    dropout: float = 0.3,
+    dropout: float = 0.4,
     num_classes: int = NUM_CLASSES,
     name: str = "chorale_composer",
 ):
