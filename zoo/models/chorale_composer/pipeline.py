@@ -119,12 +119,12 @@ class ChoraleComposerPipeline(Pipeline):
         seed_chords = seed_from_test_chorale(seed_chorale)
         chords = self.compose(seed_chords, n_chords, temperature=temperature, seed=seed)
         whole = np.concatenate([seed_chords, chords])
+        if out:  # the files first: output piped into `head` must not cost them
+            self.to_midi(whole, out)
+        if plot:
+            self.plot(whole, plot, title=f"test chorale {seed_chorale}: {len(seed_chords)} chords, then the model's")
         if as_json:
             print(json.dumps({"seed_chorale": seed_chorale, "seed": seed_chords.tolist(), "chords": chords.tolist()}))
         else:
             print(self.format(seed_chords, chords))
-        if out:
-            self.to_midi(whole, out)
-        if plot:
-            self.plot(whole, plot, title=f"test chorale {seed_chorale}: {len(seed_chords)} chords, then the model's")
         return 0
