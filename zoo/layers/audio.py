@@ -1,9 +1,10 @@
 """Audio front end that travels inside a checkpoint, so a raw waveform goes in.
 
 `LogMelSpectrogram` fits a waveform to a fixed length, normalises its peak and computes a log-mel
-spectrogram with builtin operations only: frames are cut by reshapes and concatenation and the short-time
-Fourier transform is a product with a constant (windowed) real-DFT matrix, so the same graph converts to
-TFLite without Flex ops (``tf.signal.stft`` uses an RFFT that the converter does not take as a builtin).
+spectrogram with the most common operations only: frames are cut by reshapes and concatenation and the
+short-time Fourier transform is a product with a constant (windowed) real-DFT matrix, so the TFLite file
+holds matrix products (FULLY_CONNECTED), not the RFFT2D and COMPLEX_ABS ops ``tf.signal.stft`` converts to
+(builtins too, with TensorFlow 2.21, but fewer runtimes and delegates implement them).
 """
 
 from __future__ import annotations
