@@ -138,19 +138,46 @@ def test_tflite_network_runs_builtin_ops_only_and_matches_keras(tmp_path, tagger
     interpreter.allocate_tensors()
     assert not any(op["op_name"].startswith("Flex") for op in interpreter._get_ops_details())
     run = interpreter.get_signature_runner()  # inputs by name, outputs output_0
-    assert set(run.get_input_details()) == {"word_ids", "char_ids"}
+    assert set(run.get_input_details()) == {"word_ids", "char_ids", "case_ids"}
     sentences = ud_ewt.load("test").tokens[:30]
     encoded = tagger.encode(sentences)
-    word_ids, char_ids = encoded["word_ids"], encoded["char_ids"]
-    assert set(encoded) == {"word_ids", "char_ids"}
+    word_ids, char_ids, case_ids = encoded["word_ids"], encoded["char_ids"], encoded["case_ids"]
+    assert set(encoded) == {"word_ids", "char_ids", "case_ids"}
     expected = np.asarray(tagger.model(tf.constant(pad_tokens(sentences))))
     worst = 0.0
     for i, sentence in enumerate(sentences):
         n = len(sentence)
-        words = np.zeros((1, TFLITE_MAX_TOKENS), np.int32)
+        words, cases = np.zeros((1, TFLITE_MAX_TOKENS), np.int32), np.zeros((1, TFLITE_MAX_TOKENS), np.int32)
         chars = np.zeros((1, TFLITE_MAX_TOKENS, char_ids.shape[-1]), np.int32)
-        words[0, :n], chars[0, :n] = word_ids[i, :n], char_ids[i, :n]
-        probabilities = run(word_ids=words, char_ids=chars)["output_0"]
+        words[0, :n], chars[0, :n], cases[0, :n] = word_ids[i, :n], char_ids[i, :n], case_ids[i, :n]
+        probabilities = run(word_ids=words, char_ids=chars, case_ids=cases)["output_0"]
         worst = max(worst, float(np.abs(probabilities[0, :n] - expected[i, :n]).max()))
     assert worst < 1e-4
-    assert len(open(os.path.join(os.path.dirname(path), "words.txt"), encoding="utf-8").read().splitlines()) <= 10000
+    assert len(open(os.path.join(os.path.dirname(path), "words.txt"), encoding="utf-8").read().splitlines()) <= 20000
+
+
+def test_tagging_scores_count_unknown_words_apart():
+    from zoo.models.sequence_tagger.evaluation import tagging_scores
+
+    predicted, gold = [["DET", "NOUN", "VERB"], ["PRON"]], [["DET", "PROPN", "VERB"], ["PRON"]]
+    assert tagging_scores(predicted, gold) == {"accuracy": 0.75, "n": 4}
+    scores = tagging_scores(predicted, gold, known=[[True, False, False], [True]])
+    assert scores == {"accuracy": 0.75, "n": 4, "unknown_rate": 0.5, "unknown_accuracy": 0.5}
+    assert tagging_scores([["X"]], [["X"]], known=[[True]])["unknown_accuracy"] is None  # no unknown word
+    with pytest.raises(ValueError, match="parallel"):
+        tagging_scores([["DET"]], [["DET", "NOUN"]])
+
+
+def test_known_words_follow_the_models_normalized_vocabulary():
+    from zoo.models.sequence_tagger.evaluation import known_words
+
+    model = zoo.build(NAME, word_vocabulary=["the", "0000", "cat"], char_vocabulary=list("thecas"))
+    assert known_words(model, [["The", "1999", "cats"], ["CAT"]]) == [[True, True, False], [True]]
+
+
+def test_a_second_bilstm_layer_reads_the_first():
+    model = zoo.build(NAME, word_vocabulary=["a"], char_vocabulary=list("a"), lstm_layers=2, units=4)
+    network = model.get_layer("network")
+    assert network.get_layer("bilstm_2").forward_layer.cell.kernel.shape[0] == 8  # both directions of the first layer
+    with pytest.raises(ValueError, match="lstm_layers must be at least 1"):
+        zoo.build(NAME, word_vocabulary=["a"], char_vocabulary=list("a"), lstm_layers=0)
