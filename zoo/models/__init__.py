@@ -3,4 +3,5 @@ pipelines and exports import Keras only when they are used."""
 
 from zoo.models import anomaly_detector, captioner, sequence_tagger, text_classifier, translator  # noqa: F401
 from zoo.models import name_classifier  # noqa: F401  (names-char-rnn)
+from zoo.models import row_reader  # noqa: F401  (mnist-row-lstm)
 from zoo.models import chorale_composer  # noqa: F401  (jsb-chorales-lstm)

@@ -40,7 +40,7 @@ register(ModelSpec(
     builder_args=dict(alphabet=CAPTCHA_ALPHABET, height=50, width=200, filters=(32, 64), dense_units=64,
                       units=(128, 64), dropout=0.25),
     task="captcha reading (5 characters of 2345678bcdefgmnpwxy)",
-    structure="many-to-many (unaligned, CTC)",
+    structure="many-to-many",
     dataset="captcha",
     dataset_name="captcha_images_v2 (the keras.io OCR example's 1,040 captchas, Kaggle 'CAPTCHA Images')",
     labels=tuple(CAPTCHA_ALPHABET),

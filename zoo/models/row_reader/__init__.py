@@ -39,7 +39,7 @@ register(ModelSpec(
     family=FAMILY.name,
     builder_args=dict(units=128, layers=1, bidirectional=True, dropout=0.2),
     task="handwritten digit recognition",
-    structure="many-to-one (28 rows of 28 pixels in, one digit out)",
+    structure="many-to-one",
     dataset="mnist",
     dataset_name="MNIST (the four official IDX files: 60,000 training and 10,000 test images)",
     labels=DIGITS,

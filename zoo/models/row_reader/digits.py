@@ -37,7 +37,8 @@ def to_mnist(image, *, where: str = ""):
     from zoo._images import load_image
 
     rgb = load_image(image, where=where)
-    grey = rgb @ np.array([0.2989, 0.5870, 0.1140], np.float32)
+    grey_already = np.array_equal(rgb[..., 0], rgb[..., 1]) and np.array_equal(rgb[..., 0], rgb[..., 2])
+    grey = rgb[..., 0] if grey_already else rgb @ np.array([0.2989, 0.5870, 0.1140], np.float32)
     border = np.concatenate([grey[0], grey[-1], grey[:, 0], grey[:, -1]])
     low, high = float(grey.min()), float(grey.max())
     if high - low < 1.0:
