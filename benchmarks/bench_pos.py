@@ -24,6 +24,7 @@ import argparse
 import collections
 import os
 import random
+import shlex
 import sys
 import time
 
@@ -120,7 +121,7 @@ def main(argv=None):
     lines = [
         "# POS tagging in and out of EWT's domain",
         "",
-        f"`python benchmarks/bench_pos.py {' '.join(argv if argv is not None else sys.argv[1:])}`".replace(" `", "`"),
+        f"`{shlex.join(['python', 'benchmarks/bench_pos.py', *(argv if argv is not None else sys.argv[1:])])}`",
         "",
         f"NLTK {__import__('nltk').__version__} averaged perceptron (5 iterations) trained on UD English EWT train "
         f"({len(train):,} sentences) in {seconds:.0f} s of CPU. Unseen: lower-cased form absent from EWT train. "
