@@ -29,6 +29,7 @@ demo: venv
 	$(BIN)/zoo predict conll03-bilstm-crf "Barack Obama visited Paris with Angela Merkel." "Manchester United signed a striker from Ajax Amsterdam on Friday."
 	$(BIN)/zoo predict spa-eng-gru-attention "¿Dónde está la biblioteca?" "Hace frío." "Mañana voy a visitar a mis abuelos con mi hermana."
 	$(BIN)/zoo predict names-char-rnn Nakamura Schmidt "O'Brien" Dvořák
+	$(BIN)/python -c "import zoo; from zoo.data import fsdd; clip = fsdd.local_recording('7_jackson_0.wav'); print('fsdd-gru, 7_jackson_0.wav of the FSDD test split:', zoo.pipeline('fsdd-gru')(clip) if clip else 'skipped (no fsdd/ in ZOO_DATA_DIR)')"
 	$(BIN)/python -c "import zoo; from zoo.data import mnist; t = mnist.load('test', limit=10); print('MNIST test digits:', t.labels.tolist()); print('mnist-row-lstm reads:', [int(r['label']) for r in zoo.pipeline('mnist-row-lstm')(list(t.images))])"
 	$(BIN)/zoo predict jsb-chorales-lstm --seed-chorale 0 --out "$${TMPDIR:-/tmp}/chorale.mid"
 

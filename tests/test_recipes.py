@@ -28,6 +28,7 @@ CASES = {  # recipe: (model, its own tiny options); every stage uses only the --
                                                             "--batch-size", "16"]),
     "train_names.py": ("names-char-rnn", ["--limit-train", "120", "--limit-dev", "40", "--batch-size", "16"]),
     "train_anomaly_detector.py": ("nab-lstm", ["--limit-train", "3", "--limit-dev", "64", "--batch-size", "32"]),
+    "train_audio_classifier.py": ("fsdd-gru", ["--limit-train", "40", "--limit-dev", "20", "--batch-size", "16"]),
     "train_row_reader.py": ("mnist-row-lstm", ["--limit-train", "256", "--limit-dev", "64", "--batch-size", "32"]),
     "train_chorale_composer.py": ("jsb-chorales-lstm", ["--limit-train", "3", "--limit-dev", "2", "--batch-size", "8"]),
 }

@@ -5,3 +5,4 @@ from zoo.models import anomaly_detector, captioner, sequence_tagger, text_classi
 from zoo.models import name_classifier  # noqa: F401  (names-char-rnn)
 from zoo.models import row_reader  # noqa: F401  (mnist-row-lstm)
 from zoo.models import chorale_composer  # noqa: F401  (jsb-chorales-lstm)
+from zoo.models import audio_classifier  # noqa: F401  (fsdd-gru)

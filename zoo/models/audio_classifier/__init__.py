@@ -1,8 +1,8 @@
 """Many-to-one audio classifiers: a raw waveform in, a probability per class out.
 
 The spoken-digit classifier of the zoo: the front end is a layer of the model (fit to 1.024 s, peak
-normalisation, a log-mel spectrogram whose STFT is a constant matrix product, so it converts to TFLite
-builtins), a bidirectional GRU reads the frames and its last states feed a softmax. A user gives audio;
+normalisation, a log-mel spectrogram whose STFT is a constant matrix product, so its TFLite file needs
+no FFT op), a bidirectional GRU reads the frames and its last states feed a softmax. A user gives audio;
 the pipeline reads WAV files, resamples, mixes stereo down and trims silence.
 
 The family's parts: `model` (builder), `pipeline` (audio in, readable output), `evaluation` (the card's
@@ -52,7 +52,7 @@ register(ModelSpec(
         "keeps the first 8,192 samples (1.024 s; 99.3 % of FSDD recordings are shorter than 1 s) and pads "
         "shorter ones with zeros, divides by the peak amplitude and computes a 40-band log-mel spectrogram "
         "(32 ms Hann frames every 16 ms: 63 frames; the STFT is a product with a constant DFT matrix, so the "
-        "TFLite file has builtin ops only); two stacked bidirectional GRUs (128 units each way) read the "
+        "TFLite file needs only matrix products, no FFT op); two stacked bidirectional GRUs (128 units each way) read the "
         "frames and the last one's final states feed a softmax. The pipeline reads WAV files (any PCM or float "
         "format), mixes channels down, resamples to 8 kHz (scipy's polyphase resampler) and cuts leading and "
         "trailing silence (frames 40 dB below the loudest) before the model; training and scoring do the same. "

@@ -40,7 +40,8 @@ def evaluate(model, *, split: str = "test", limit: int | None = None, batch_size
 
 def speaker_independent_table(report: dict) -> str:
     """Markdown table of a leave-one-speaker-out report (``{"per_speaker": {speaker: {...}}, "mean", ...}``)."""
-    rows = ["| speaker left out | test recordings | accuracy | epochs |", "|---|---|---|---|"]
+    rows = [f"| speaker left out | test recordings | accuracy | best epoch (of {report.get('epochs_max', '?')}) |",
+            "|---|---|---|---|"]
     for speaker, row in report["per_speaker"].items():
         rows.append(f"| {speaker} | {row['n']:,} | {row['accuracy']:.4f} | {row['epochs']} |")
     rows.append(f"| **mean** | {sum(r['n'] for r in report['per_speaker'].values()):,} | **{report['mean']:.4f}** | |")
