@@ -28,12 +28,15 @@ BARS = {"imdb-simplernn": 0.80, "imdb-lstm": 0.875, "imdb-gru": 0.875, "imdb-bil
         "nab-lstm": 58.2,
         # test accuracy on the 10,000 MNIST test images (issue 14)
         "mnist-row-lstm": 0.99,
+        # test accuracy on the 300 official FSDD test recordings (issue 14)
+        "fsdd-gru": 0.99,
         # next-note accuracy, Hands-On ML ch. 15 ex. 10 windows (issue 13: the book's Conv1D + LSTM reaches 0.8164)
         "jsb-chorales-lstm": 0.8164}
 # Size of each dataset's full official test split, in the unit its metric counts (reviews, tokens, entities, images, sentence pairs).
 FULL_TEST = {"imdb": 25_000, "ud_ewt": 25_094, "conll2003": 5_648, "flickr8k": 1_000, "spa_eng": 2_966, "names": 1_776,
              "nab": 58,  # NAB: every series of the corpus (365,558 rows, 116 labelled windows)
              "mnist": 10_000,
+             "fsdd": 300,  # recordings: index 0-4 of every speaker and digit
              "jsb_chorales": 139_777}  # notes: 1,067 test windows of 131 next notes
 
 
