@@ -30,7 +30,7 @@ def save_waveform_and_spectrogram(path_out: str, waveform, spectrogram, result: 
                   extent=(0, seconds, 0, spectrogram.shape[1]))
     bottom.set_ylabel("mel band")
     bottom.set_xlabel(f"seconds (the model's input: {len(waveform):,} samples at {sample_rate:,} Hz)")
-    heading = f"predicted digit: {result['label']} (score {result['score']:.2f})"
+    heading = f"predicted digit: {result['label']} (score {result['score']:.3f})"
     figure.suptitle(f"{title}: {heading}" if title else heading, fontsize=12)
     figure.tight_layout()
     figure.savefig(path_out)
