@@ -30,6 +30,13 @@ BARS = {"imdb-simplernn": 0.80, "imdb-lstm": 0.875, "imdb-gru": 0.875, "imdb-bil
         "mnist-row-lstm": 0.99,
         # test accuracy on the 300 official FSDD test recordings (issue 14)
         "fsdd-gru": 0.99,
+        # Test MSE (lower is better; issue 11). The LSTM: below repeating the last value (which is below Informer's
+        # LSTMa at 336 and 720; test_forecaster checks both). SegRNN, the flagship: below DLinear (Zeng et al. 2023).
+        **{f"etth1-lstm-h{h}": bar for h, bar in ((96, 1.295), (192, 1.325), (336, 1.323), (720, 1.339))},
+        **{f"etth1-segrnn-h{h}": bar for h, bar in ((96, 0.375), (192, 0.405), (336, 0.439), (720, 0.472))},
+        # RMSE in µg/m³ averaged over the 24 hours: below the ridge regression measured in the same run (66.06),
+        # the best of the three baselines; test_forecaster checks all three on the card.
+        "beijing-pm25-lstm": 66.06,
         # next-note accuracy, Hands-On ML ch. 15 ex. 10 windows (issue 13: the book's Conv1D + LSTM reaches 0.8164)
         "jsb-chorales-lstm": 0.8164}
 # Size of each dataset's full official test split, in the unit its metric counts (reviews, tokens, entities, images, sentence pairs).
@@ -37,7 +44,9 @@ FULL_TEST = {"imdb": 25_000, "ud_ewt": 25_094, "conll2003": 5_648, "flickr8k": 1
              "nab": 58,  # NAB: every series of the corpus (365,558 rows, 116 labelled windows)
              "mnist": 10_000,
              "fsdd": 300,  # recordings: index 0-4 of every speaker and digit
-             "jsb_chorales": 139_777}  # notes: 1,067 test windows of 131 next notes
+             "beijing_pm25": 7_952,  # 2014 windows whose 24 target hours are known (785 of 8,737 are not)
+             "jsb_chorales": 139_777,  # notes: 1,067 test windows of 131 next notes
+             **{f"etth1-{a}-h{h}": 2881 - h for a in ("lstm", "segrnn") for h in (96, 192, 336, 720)}}  # ETTh1: every window
 
 
 def test_every_registered_model_ships_a_checkpoint():
@@ -86,8 +95,8 @@ def test_card_schema_and_file(name):
     assert os.path.exists(os.path.join(ROOT, get_spec(name).recipe))
     assert set(card["versions"]) >= {"zoo", "keras", "tensorflow"}
     spec = get_spec(name)
-    assert card["metrics"]["n"] == FULL_TEST[spec.dataset], "the card's figure must come from the full test split"
-    assert card["metrics"][spec.metric] >= BARS[name], f"{name} is below its bar"
+    assert card["metrics"]["n"] == FULL_TEST.get(name, FULL_TEST.get(spec.dataset)), "the card's figure must come from the full test split"
+    assert spec.metric_info.meets(card["metrics"][spec.metric], BARS[name]), f"{name} does not reach its bar"
 
 
 @pytest.mark.parametrize("name", zoo.list_models(pretrained=True))

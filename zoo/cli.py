@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import argparse
+import inspect
 import json
 import os
 import subprocess
@@ -34,6 +35,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("name")
     p.add_argument("texts", nargs="*", metavar="INPUT")
     p.add_argument("--json", action="store_true", help="one JSON object per input line")
+    p.add_argument("--plot", metavar="PNG", default=None, help="forecasters, anomaly detector, composer: also draw the result here")
     p.add_argument("--seed-chorale", type=int, default=None, metavar="N",
                    help="jsb-chorales-lstm: continue the first chords of test chorale N")
     p.add_argument("--out", metavar="MID", default=None, help="jsb-chorales-lstm: write the chorale as a MIDI file here")
@@ -144,15 +146,22 @@ def _info(args, zoo) -> int:
 
 
 def _predict(args, zoo) -> int:
-    options = {k: v for k, v in (("seed_chorale", args.seed_chorale), ("out", args.out)) if v is not None}
+    options = {k: v for k, v in (("seed_chorale", args.seed_chorale), ("out", args.out), ("plot", args.plot))
+               if v is not None}
     texts = args.texts or ([] if options else [line.rstrip("\n") for line in sys.stdin if line.strip()])
     if not texts and not options:
         raise ValueError("give texts as arguments or as lines on stdin.")
     pipe = zoo.pipeline(args.name, batch_size=64)
-    if hasattr(pipe, "predict_command"):  # output that is not a line per input (the chorale composer: a MIDI file)
-        return pipe.predict_command(texts, as_json=args.json, **options)
-    if options:
-        raise ValueError(f"--seed-chorale and --out are options of jsb-chorales-lstm, not of {args.name}.")
+    # A family whose output is not a line per input (forecasts as CSV, a chorale as MIDI) prints it itself,
+    # and takes only the options its predict_command names.
+    command = getattr(pipe, "predict_command", None)
+    accepted = set(inspect.signature(command).parameters) if command is not None else set()
+    refused = sorted(set(options) - accepted)
+    if refused:
+        flags = ", ".join("--" + name.replace("_", "-") for name in refused)
+        raise ValueError(f"{args.name} does not take {flags}.")
+    if command is not None:
+        return command(texts, as_json=args.json, **options)
     for text, result in zip(texts, pipe(texts)):
         if args.json:
             print(json.dumps({"text": text, "result": result}, ensure_ascii=False))
