@@ -15,15 +15,15 @@ def modules_loaded_by_import_zoo() -> list[str]:
     return sorted(out.stdout.split())
 
 
-def test_import_zoo_does_not_import_heavy_packages_and_is_fast():
+def test_import_zoo_does_not_import_heavy_packages():
+    """What keeps `import zoo` fast; its time is measured by benchmarks/bench_import.py, not asserted here."""
     code = (
-        "import sys, time; t = time.perf_counter(); import zoo; zoo.list_models(); zoo.info('imdb-bigru');"
-        f"print(time.perf_counter() - t); print(sorted(m for m in {sorted(HEAVY)!r} if m in sys.modules))"
+        "import sys; import zoo; zoo.list_models(); zoo.info('imdb-bigru');"
+        f"print(sorted(m for m in {sorted(HEAVY)!r} if m in sys.modules))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
-    seconds, loaded = out.stdout.strip().splitlines()
+    loaded = out.stdout.strip().splitlines()[-1]
     assert loaded == "[]", f"import zoo loaded {loaded}"
-    assert float(seconds) < 1.0
 
 
 def test_modules_that_import_zoo_loads_have_no_module_level_heavy_imports():
