@@ -69,15 +69,20 @@ _ARCHITECTURES = {
     "segrnn": (
         720,
         dict(architecture="segrnn", units=128, segment_length=24, normalization="last", dropout=0.1),
-        {},
+        {96: dict(input_length=336), 192: dict(input_length=336), 336: dict(input_length=336)},
         "SegRNN (Lin et al. 2023): each column is its own series (channel independence, shared weights), minus "
         "the window's last value (SegRNN's normalization, added back to the forecast), cut into 24-hour "
         "segments; each segment is embedded by a dense layer and a GRU reads the segments (30 steps, not 720). "
         "Decoding is parallel: from the final state the same GRU takes one step on a learned query (position "
         "and column embeddings) per output segment, and a dense layer gives that segment's 24 values. The "
-        "settings are the SegRNN authors' published ETTh1 configuration (L = 720, 24-hour segments, dropout "
-        "0.1, Adam at 3e-4, batch 64, MSE loss, the rate held 3 epochs then x0.9 per epoch, patience 5) with "
-        "a 128-wide GRU instead of 512, to train on two CPU cores; the validation split only stops training. "
+        "settings are the SegRNN authors' published ETTh1 configuration (24-hour segments, dropout 0.1, Adam at "
+        "3e-4, batch 64, MSE loss, the rate held 3 epochs then x0.9 per epoch, patience 5) with a 128-wide GRU "
+        "instead of 512, to train on two CPU cores. The input length L was chosen per horizon on the validation "
+        "split, between 336 and the paper's 720 (validation MSE with L = 336 / 720: 0.6396 / 0.6532 at 96 hours, "
+        "0.9032 / 0.9234 at 192, 1.1558 / 1.1844 at 336, 1.5065 / 1.5004 at 720): 336 up to 336 hours, 720 "
+        "at 720. With those lengths the model is below DLinear on test at 96 and 720 hours and above it at 192 "
+        "and 336 (the issue's bar is missed there); with L = 720 at every horizon it had scored 0.3665 / 0.4006 "
+        "/ 0.4280 / 0.4696, but the rule is to choose L on validation, and it chose 336. "
         "History: a first version, L = 336 with each segment's train-scaled level given beside its differences, "
         "was chosen on the validation split (MSE 0.6178 / 0.8569 / 1.0544 / 1.1952 at 96 / 192 / 336 / 720 "
         "hours, against 0.6389 / 0.9093 / 1.1754 / 1.5231 without the level), but scored 0.378 / 0.443 / 0.480 "
@@ -89,14 +94,15 @@ _ARCHITECTURES = {
 }
 for _arch, (_length, _args, _by_horizon, _what) in _ARCHITECTURES.items():
     for _horizon in HORIZONS:
+        _h_args = {**_args, "input_length": _length, **_by_horizon.get(_horizon, {})}
+        _L = _h_args["input_length"]
         register(ModelSpec(
             name=f"etth1-{_arch}-h{_horizon}",
-            builder_args=dict(_args, **_by_horizon.get(_horizon, {}), input_length=_length, horizon=_horizon,
-                              channels=7),
+            builder_args=dict(_h_args, horizon=_horizon, channels=7),
             task=f"multivariate forecasting, {_horizon} hours ahead",
-            description=f"Forecasts all 7 ETTh1 columns for the next {_horizon} hours from the last {_length}. "
+            description=f"Forecasts all 7 ETTh1 columns for the next {_horizon} hours from the last {_L}. "
                         f"{_what} {_PROTOCOL}",
-            validation_split=f"ETTh1 rows [{8640 - _length}, 11520) ({2881 - _horizon:,} windows)",
+            validation_split=f"ETTh1 rows [{8640 - _L}, 11520) ({2881 - _horizon:,} windows)",
             **_ETT,
         ))
 
