@@ -244,6 +244,11 @@ def test_cli_predict_prints_the_forecast_as_csv(segrnn, test_window, tmp_path, c
     assert lines[0] == "date,HUFL,HULL,MUFL,MULL,LUFL,LULL,OT" and len(lines) == 97
     first = np.array([float(v) for v in lines[1].split(",")[1:]])
     np.testing.assert_allclose(first, segrnn(test_window.inputs[0])[0], atol=1e-3)
+    # as the README shows it: --plot draws the forecast too; a forecaster refuses another family's option
+    assert cli.main(["predict", "etth1-segrnn-h96", str(path), "--plot", str(tmp_path / "f.png")]) == 0
+    assert (tmp_path / "f.png").stat().st_size > 0
+    assert cli.main(["predict", "etth1-segrnn-h96", str(path), "--seed-chorale", "0"]) == 2
+    assert "does not take --seed-chorale" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("bad, error, match", [
