@@ -21,9 +21,8 @@ Example:
 from __future__ import annotations
 
 import functools
-import gzip
 
-from zoo.data._common import Sentences, download_official, find_local_file
+from zoo.data._common import Sentences, download_official, find_local_file, read_columns  # noqa: F401  (read_columns: also for CoNLL-2003)
 
 SPLIT_FILES = {"train": "train.txt", "test": "test.txt"}
 OFFICIAL_URL = "https://www.clips.uantwerpen.be/conll2000/chunking/{name}.gz"
@@ -43,39 +42,6 @@ def file_path(split: str) -> str:
         return local
     archive = f"{name}.gz"
     return download_official(archive, OFFICIAL_URL.format(name=name), OFFICIAL_SHA256[archive], dataset="conll2000")
-
-
-def read_columns(path: str, *, column: int, columns: int, skip_first: str | None = None) -> Sentences:
-    """Sentences of a one-token-per-line file (plain or gzipped), blank lines between sentences: the first
-    column as tokens and ``column`` as tags. Every line must have ``columns`` space-separated columns; a
-    line whose first column is ``skip_first`` (such as CoNLL-2003's ``-DOCSTART-``) ends the sentence and is
-    dropped.
-
-    Example:
-        >>> read_columns("eng.testb.gz", column=1, columns=4, skip_first="-DOCSTART-")  # CoNLL-2003 POS tags
-    """
-    tokens: list[list[str]] = []
-    tags: list[list[str]] = []
-    words: list[str] = []
-    word_tags: list[str] = []
-    opener = gzip.open if path.endswith(".gz") else open
-    with opener(path, "rt", encoding="utf-8") as lines:
-        for number, line in enumerate(lines, start=1):
-            fields = line.split()
-            if not fields or fields[0] == skip_first:
-                if words:
-                    tokens.append(words)
-                    tags.append(word_tags)
-                    words, word_tags = [], []
-                continue
-            if len(fields) != columns:
-                raise ValueError(f"{path}:{number}: expected {columns} space-separated columns, got {line!r}.")
-            words.append(fields[0])
-            word_tags.append(fields[column])
-    if words:
-        tokens.append(words)
-        tags.append(word_tags)
-    return Sentences(tokens, tags)
 
 
 @functools.lru_cache(maxsize=4)

@@ -17,9 +17,8 @@ Example:
 from __future__ import annotations
 
 import functools
-import gzip
 
-from zoo.data._common import Sentences, find_local_file
+from zoo.data._common import Sentences, find_local_file, read_columns
 
 # Same order and ids as the Hugging Face `conll2003` dataset.
 LABELS = ("PER", "ORG", "LOC", "MISC")
@@ -73,31 +72,9 @@ def file_path(split: str) -> str:
 
 @functools.lru_cache(maxsize=4)
 def _read(path: str) -> Sentences:
-    tokens: list[list[str]] = []
-    tags: list[list[str]] = []
-    sentence: list[str] = []
-    sentence_tags: list[str] = []
-
-    def end_sentence():
-        if sentence:
-            tokens.append(list(sentence))
-            tags.append(iob1_to_iob2(sentence_tags))
-            sentence.clear()
-            sentence_tags.clear()
-
-    opener = gzip.open if path.endswith(".gz") else open
-    with opener(path, "rt", encoding="utf-8") as lines:
-        for number, line in enumerate(lines, start=1):
-            columns = line.split()
-            if not columns or columns[0] == DOCUMENT_START:
-                end_sentence()
-                continue
-            if len(columns) != 4:
-                raise ValueError(f"{path}:{number}: expected 4 columns (token POS chunk NER), got {line!r}.")
-            sentence.append(columns[0])
-            sentence_tags.append(columns[3])
-    end_sentence()
-    return Sentences(tokens, tags)
+    """The sentences of one file (``token POS chunk NER``), tags in IOB2."""
+    sentences = read_columns(path, column=3, columns=4, skip_first=DOCUMENT_START, layout="token POS chunk NER")
+    return Sentences(sentences.tokens, [iob1_to_iob2(tags) for tags in sentences.tags])
 
 
 def load(split: str, *, limit: int | None = None) -> Sentences:
