@@ -5,19 +5,24 @@ Structure: many-to-many, unaligned (image columns in, a shorter character sequen
 
 This recipe trains the registered `captcha-crnn-ctc` model and writes the checkpoint the zoo ships:
 
-    python recipes/train_ctc_reader.py captcha-crnn-ctc --time-box 30
+    python recipes/train_ctc_reader.py captcha-crnn-ctc --time-box 40
     python recipes/train_ctc_reader.py captcha-crnn-ctc --limit-train 64 --steps-per-epoch 2 --epochs 1 \\
         --eval-limit 8 --out /tmp/smoke --run-dir /tmp/smoke-runs   # a smoke run
 
 The keras.io example "OCR model for reading Captchas" on the same 1,040 images, made fit for scoring:
 a fixed split by a hash of the label (`zoo.data.captcha`), a validation split that chooses the epoch,
-augmentation (the training split has only 819 images), and scores on a test split touched once.
+light augmentation (the training split has only 819 images), and scores on a test split touched once.
+What makes it learn in minutes where a two-block version (the example's layout) crept through CTC's
+all-blank plateau for tens of epochs: batch norm after every convolution and after the per-column dense
+layer, three pooling blocks (25 steps for 5 characters rather than 50), and Adam at 2e-3 with a short
+warm-up and cosine decay.
 
 Steps, top to bottom:
 1. Load the train and validation captchas and make them grey 200x50 pixels exactly as the pipeline does.
-2. Train the CRNN with CTC loss (blank = class 0; character `i` of the alphabet is class `i + 1`). Every
-   training image gets its own random affine change (shifts of up to `SHIFT` of the size, scaling by up to
-   `SCALE`, a small shear) and Gaussian noise, so the network cannot learn the 819 images by heart.
+2. Train the CRNN with CTC loss (blank = class 0; character `i` of the alphabet is class `i + 1`), Adam
+   warmed up over `WARMUP_EPOCHS` to `LEARNING_RATE`, then cosine decay over the epochs. Every training
+   image gets its own small random affine change (shifts of up to `SHIFT` of the size, scaling by up to
+   `SCALE`, a shear) and Gaussian noise.
 3. After each epoch, read the validation captchas with greedy decoding (the same function as `zoo eval`)
    and keep the epoch with the best sequence accuracy (the epoch budget and the time box end the run).
 4. Score the best weights on the test split (greedy and beam search) and write
@@ -38,14 +43,17 @@ from zoo import _training  # noqa: E402
 
 # Training defaults (override on the command line).
 BATCH_SIZE = 16  # captchas per step
-EPOCHS = 200  # upper bound; early stopping or the time box ends sooner
-PATIENCE = None  # no early stopping: sequence accuracy stays 0 through CTC's long first plateau (all blanks), and
+EPOCHS = 60  # the learning rate's cosine decay spans them
+PATIENCE = None  # no early stopping: sequence accuracy stays 0 through CTC's first plateau (all blanks), and
                  # 98 validation images make it too coarse to stop on; keep-best still ships the best epoch
-LEARNING_RATE = 2e-3  # Adam
-SHIFT = (0.04, 0.08)  # the most an image moves, as a share of its (width, height)
-SCALE = 0.08  # the most an image is scaled up or down
-SHEAR = 0.15  # the most horizontal shear (pixels of x per pixel of y)
-NOISE = 4.0  # standard deviation of the Gaussian noise added to the [0, 255] pixels
+LEARNING_RATE = 2e-3  # Adam's peak, reached after WARMUP_EPOCHS, then cosine decay to 2% of it
+WARMUP_EPOCHS = 2  # linear warm-up from a 20th of the peak: batch norm statistics settle before large steps
+# Light augmentation: on validation it tied training without it (both misread 2 of the 98 captchas) at a lower best
+# validation CTC loss (0.16 against 0.19).
+SHIFT = (0.02, 0.04)  # the most an image moves, as a share of its (width, height)
+SCALE = 0.04  # the most an image is scaled up or down
+SHEAR = 0.075  # the most horizontal shear (pixels of x per pixel of y)
+NOISE = 2.0  # standard deviation of the Gaussian noise added to the [0, 255] pixels
 
 
 def augment(pixels, seed):
@@ -103,7 +111,12 @@ def main(argv=None):
 
     with run.scope():
         model = run.build()
-        model.compile(optimizer=keras.optimizers.Adam(args.learning_rate, clipnorm=1.0), loss=ctc_loss)
+        steps = args.steps_per_epoch or -(-len(train) // run.global_batch_size)
+        warmup = min(WARMUP_EPOCHS, args.epochs - 1) * steps
+        schedule = keras.optimizers.schedules.CosineDecay(  # by optimizer step, so a resumed run continues it
+            args.learning_rate / 20, decay_steps=args.epochs * steps - warmup, alpha=0.02,
+            warmup_target=args.learning_rate, warmup_steps=warmup)
+        model.compile(optimizer=keras.optimizers.Adam(schedule, clipnorm=1.0), loss=ctc_loss)
 
     counter = tf.Variable(0, dtype=tf.int64, trainable=False)  # a fresh augmentation seed for every batch
 

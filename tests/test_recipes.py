@@ -30,6 +30,7 @@ CASES = {  # recipe: (model, its own tiny options); every stage uses only the --
     "train_anomaly_detector.py": ("nab-lstm", ["--limit-train", "3", "--limit-dev", "64", "--batch-size", "32"]),
     "train_audio_classifier.py": ("fsdd-gru", ["--limit-train", "40", "--limit-dev", "20", "--batch-size", "16"]),
     "train_row_reader.py": ("mnist-row-lstm", ["--limit-train", "256", "--limit-dev", "64", "--batch-size", "32"]),
+    "train_ctc_reader.py": ("captcha-crnn-ctc", ["--limit-train", "32", "--limit-dev", "8", "--batch-size", "16"]),
     "train_chorale_composer.py": ("jsb-chorales-lstm", ["--limit-train", "3", "--limit-dev", "2", "--batch-size", "8"]),
 }
 NOT_THE_REPOSITORY = {".git", ".venv", "runs", ".pytest_cache", "__pycache__"}  # runs/: a user's own training

@@ -12,7 +12,7 @@ The family's parts: `model` (the builder), `pipeline` (images in, text and confi
 Example:
     >>> import zoo
     >>> zoo.pipeline("captcha-crnn-ctc")("226md.png")
-    {'text': '226md', 'confidence': 0.97}
+    {'text': '226md', 'confidence': 0.9088}
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ CAPTCHA_ALPHABET = "2345678bcdefgmnpwxy"
 register(ModelSpec(
     name="captcha-crnn-ctc",
     family=FAMILY.name,
-    builder_args=dict(alphabet=CAPTCHA_ALPHABET, height=50, width=200, filters=(32, 64), dense_units=64,
+    builder_args=dict(alphabet=CAPTCHA_ALPHABET, height=50, width=200, filters=(32, 64, 128), dense_units=64,
                       units=(128, 64), dropout=0.25),
     task="captcha reading (5 characters of 2345678bcdefgmnpwxy)",
     structure="many-to-many",
@@ -47,13 +47,19 @@ register(ModelSpec(
     metric="sequence_accuracy",
     recipe="recipes/train_ctc_reader.py",
     description=(
-        "Reads a captcha: the grey 200x50 image goes through two conv blocks (32 and 64 3x3 filters, batch "
-        "norm, ReLU, 2x2 pooling), its 50 feature columns through a dense layer (64) and two bidirectional "
-        "LSTMs (128 and 64 units each way); a softmax at each of the 50 steps gives the blank and the 19 "
-        "characters. Trained with CTC loss on random shifts, scalings and noise of the 819 training images. "
+        "Reads a captcha: the grey 200x50 image goes through three conv blocks (32, 64 and 128 3x3 filters, "
+        "batch norm, ReLU, 2x2 pooling), its 25 feature columns through a dense layer (64, batch norm) and two "
+        "bidirectional LSTMs (128 and 64 units each way); a softmax at each of the 25 steps gives the blank and "
+        "the 19 characters. Trained with CTC loss (Adam, warm-up and cosine decay) on small random shifts, "
+        "scalings, shears and noise of the 819 training images. "
         "There is no official split: captchas go to a split by a hash of their label (sha256, 10 buckets: "
         "0 test, 1 validation, 2-9 train), giving 819 / 98 / 123 images. Headline: sequence accuracy with "
-        "greedy decoding; the card also gives the character error rate and both with beam search."
+        "greedy decoding; the card also gives the character error rate and both with beam search. Chosen on "
+        "validation: with the augmentation and without it both misread 2 of the 98 validation captchas (best "
+        "validation CTC loss 0.16 against 0.19). Earlier configurations (two conv blocks and 50 steps, no batch "
+        "norm on the columns, a constant learning rate) reached at most 0.03 on validation; the recipe scores "
+        "the test split at the end of every run, so their test scores (0.00 to 0.01) were seen, but this "
+        "configuration was chosen on validation alone and scored on test once."
     ),
     data_license="No explicit license (Kaggle 'CAPTCHA Images', Wilhelmy and Rosas 2013); check before redistributing",
     example='"226md.png"',

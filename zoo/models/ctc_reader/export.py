@@ -98,7 +98,7 @@ def export_tflite(spec, model, out_dir: str) -> str:
         "input": {"name": "pixels", "dtype": "float32", "shape": [1, height, width], "range": [0, 255]},
         "steps": ["decode the image to RGB", "grey = 0.2989 R + 0.5870 G + 0.1140 B",
                   f"resize to {height}x{width} (bilinear, antialiased) when it is another size"],
-        "output": {"dtype": "float32", "shape": [1, width // 4, len(spec.labels) + 1],
+        "output": {"dtype": "float32", "shape": [1, int(model.outputs[0].shape[1]), len(spec.labels) + 1],
                    "meaning": "per-step probabilities; class 0 is the CTC blank, class i is line i of labels.txt (1-based)"},
         "decoding": "read.py: best class per step, repeats merged, blanks dropped (zoo.decoding.ctc_collapse)",
         "python": f"zoo.pipeline({spec.name!r}).pixels(images)",

@@ -1,8 +1,8 @@
 """The CTC reader's Keras model: a grey text image in, one probability per class and time step out.
 
-Convolutions turn the image into a row of feature columns (one per 4 pixels of width), a dense layer
-shrinks each column, two bidirectional LSTMs read the columns left to right and back, and a softmax
-gives, at each of the ``width / 4`` steps, a probability over the blank (class 0) and the characters
+Convolution blocks (each halving the height and the width) turn the image into a row of feature
+columns (one per ``2 ** len(filters)`` pixels of width), a dense layer shrinks each column, two bidirectional LSTMs read the columns left to right and back, and a softmax
+gives, at each of the ``width / 2 ** len(filters)`` steps, a probability over the blank (class 0) and the characters
 (class ``i + 1`` is ``alphabet[i]``). Trained with CTC loss; decoded by `zoo.decoding.ctc_decode`.
 
 The model takes grey pixels (float32 ``(height, width)`` in [0, 255]) and scales them itself; the
@@ -11,14 +11,11 @@ pipeline makes any picture into those pixels (`zoo.models.ctc_reader.pipeline.to
 Example:
     >>> import zoo
     >>> model = zoo.build("captcha-crnn-ctc")
-    >>> model(np.zeros((1, 50, 200), np.float32)).shape       # 50 steps, blank + 19 characters
-    TensorShape([1, 50, 20])
+    >>> model(np.zeros((1, 50, 200), np.float32)).shape       # 25 steps, blank + 19 characters
+    TensorShape([1, 25, 20])
 """
 
 from __future__ import annotations
-
-DOWNSAMPLE = 4  # two 2x2 poolings: one step per 4 pixels of width
-
 
 def build_ctc_reader(*, alphabet: str = "2345678bcdefgmnpwxy", height: int = 50, width: int = 200,
                      filters: tuple[int, ...] = (32, 64), dense_units: int = 64, units: tuple[int, ...] = (128, 64),
@@ -27,9 +24,11 @@ def build_ctc_reader(*, alphabet: str = "2345678bcdefgmnpwxy", height: int = 50,
 
     Args:
         alphabet: the characters it reads; the outputs are ``1 + len(alphabet)`` classes (0 is the blank).
-        height, width: the pixel size it reads (width divisible by 4); the pipeline resizes images to it.
-        filters: filters of the two 3x3 convolution blocks (each: conv, batch norm, ReLU, 2x2 max pooling).
-        dense_units: width of the dense layer applied to each feature column.
+        height, width: the pixel size it reads (width divisible by ``2 ** len(filters)``); the pipeline
+            resizes images to it.
+        filters: filters of each 3x3 convolution block (conv, batch norm, ReLU, 2x2 max pooling); ``n`` blocks
+            give one step per ``2 ** n`` pixels of width.
+        dense_units: width of the dense layer (with batch norm) applied to each feature column.
         units: LSTM units of each bidirectional layer (per direction).
         dropout: dropout after the dense layer and between the LSTMs.
         name: the model's name.
@@ -37,14 +36,16 @@ def build_ctc_reader(*, alphabet: str = "2345678bcdefgmnpwxy", height: int = 50,
     import keras
     from keras import layers
 
-    if width % DOWNSAMPLE or height < DOWNSAMPLE:
-        raise ValueError(f"width must be divisible by {DOWNSAMPLE} and height at least {DOWNSAMPLE}, got {height}x{width}.")
+    if not filters:
+        raise ValueError(f"filters must give at least one convolution block's width, got {filters!r}.")
+    downsample = 2 ** len(filters)
+    if width % downsample or height < downsample:
+        raise ValueError(f"width must be divisible by {downsample} and height at least {downsample} for "
+                         f"{len(filters)} convolution blocks, got {height}x{width}.")
     if not alphabet or len(set(alphabet)) != len(alphabet):
         raise ValueError(f"alphabet must be a non-empty string of distinct characters, got {alphabet!r}.")
-    if len(filters) != 2:
-        raise ValueError(f"filters must give the two convolution blocks' widths, got {filters!r}.")
 
-    # === Features: (height, width) pixels -> (width / 4) columns ===
+    # === Features: (height, width) pixels -> (width / downsample) columns ===
     pixels = keras.Input(shape=(height, width), dtype="float32", name="pixels")
     x = layers.Rescaling(1.0 / 255.0, name="scale")(pixels)
     x = layers.Permute((2, 1), name="width_first")(x)  # time runs along the width
@@ -54,9 +55,10 @@ def build_ctc_reader(*, alphabet: str = "2345678bcdefgmnpwxy", height: int = 50,
         x = layers.BatchNormalization(name=f"norm_{i + 1}")(x)
         x = layers.ReLU(name=f"relu_{i + 1}")(x)
         x = layers.MaxPooling2D(2, name=f"pool_{i + 1}")(x)
-    steps, rows = width // DOWNSAMPLE, height // 2 // 2  # pooling floors odd sizes
-    x = layers.Reshape((steps, rows * filters[-1]), name="columns")(x)
-    x = layers.Dense(dense_units, activation="relu", name="column_dense")(x)
+    x = layers.Reshape((width // downsample, x.shape[2] * filters[-1]), name="columns")(x)  # pooling floors odd heights
+    x = layers.Dense(dense_units, use_bias=False, name="column_dense")(x)
+    x = layers.BatchNormalization(name="column_norm")(x)
+    x = layers.ReLU(name="column_relu")(x)
     x = layers.Dropout(dropout, name="column_dropout")(x)
 
     # === Sequence: bidirectional LSTMs over the columns ===

@@ -76,7 +76,7 @@ class TextReadingPipeline(Pipeline):
     Example:
         >>> reader = zoo.pipeline("captcha-crnn-ctc")
         >>> reader("226md.png")                       # a path, PNG/JPEG bytes, a PIL image or an array
-        {'text': '226md', 'confidence': 0.97}
+        {'text': '226md', 'confidence': 0.9088}
         >>> reader(["a.png", "b.png"], beam_width=5)  # a batch: a list of results
         >>> reader.plot("226md.png", "read.png")       # the image, its text and the per-step CTC argmax
     """
@@ -129,5 +129,5 @@ class TextReadingPipeline(Pipeline):
 
     @staticmethod
     def format(source, result) -> str:
-        """One readable line for the command line: ``226md.png: 226md (0.9731)``."""
+        """One readable line for the command line: ``226md.png: 226md (0.9088)``."""
         return f"{source}: {result['text']} ({result['confidence']:.4f})"
