@@ -34,7 +34,7 @@ demo: venv
 	$(BIN)/zoo predict jsb-chorales-lstm --seed-chorale 0 --out "$${TMPDIR:-/tmp}/chorale.mid"
 
 test: venv
-	$(BIN)/python -m pytest -q -ra --durations=15
+	$(BIN)/python -m pytest -q -ra --durations=15 -n 2 --dist loadfile  # two workers, one test file each at a time
 
 test-fast: venv
 	$(BIN)/python -m pytest -q -ra -m "not slow"

@@ -1,20 +1,36 @@
+"""The `zoo` command line. Most tests call `zoo.cli.main` in this process (a TensorFlow import per command would
+cost seconds each); one runs the real `python -m zoo.cli` to check what a terminal sees."""
+
+import io
 import json
 import os
 import subprocess
 import sys
+from types import SimpleNamespace
 
+import pytest
 
 import zoo
+from zoo import cli
 from zoo.metrics import get_metric
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-def run_zoo(*args, stdin=None):
-    return subprocess.run([sys.executable, "-m", "zoo.cli", *args], capture_output=True, text=True, input=stdin, cwd=ROOT)
+@pytest.fixture
+def run_zoo(capsys, monkeypatch):
+    """``run_zoo(*args, stdin=None)`` -> ``returncode``, ``stdout``, ``stderr`` of ``zoo ARGS``, run in this process."""
+    def run(*args, stdin=None):
+        monkeypatch.setattr(sys, "stdin", io.StringIO(stdin or ""))
+        capsys.readouterr()
+        code = cli.main(list(args))
+        captured = capsys.readouterr()
+        return SimpleNamespace(returncode=code, stdout=captured.out, stderr=captured.err)
+
+    return run
 
 
-def test_list_shows_every_model_with_its_score():
+def test_list_shows_every_model_with_its_score(run_zoo):
     out = run_zoo("list")
     assert out.returncode == 0, out.stderr
     lines = out.stdout.strip().splitlines()
@@ -26,15 +42,16 @@ def test_list_shows_every_model_with_its_score():
     assert run_zoo("list", "imdb-bi*").stdout.count("\n") == 2
 
 
-def test_options_may_stand_between_the_name_and_the_inputs():
-    out = run_zoo("predict", "imdb-bigru", "--json", "Nice.", "A dull film.")
+def test_options_may_stand_between_the_name_and_the_inputs_and_a_terminal_sees_only_the_answer():
+    out = subprocess.run([sys.executable, "-m", "zoo.cli", "predict", "imdb-bigru", "--json", "Nice.", "A dull film."],
+                         capture_output=True, text=True, cwd=ROOT)
     assert out.returncode == 0, out.stderr
     results = [json.loads(line) for line in out.stdout.strip().splitlines()]
     assert [r["text"] for r in results] == ["Nice.", "A dull film."]
     assert out.stderr == "", f"the CLI prints only its answer unless --verbose: {out.stderr[:500]}"
 
 
-def test_info_prints_the_card_as_json():
+def test_info_prints_the_card_as_json(run_zoo):
     out = run_zoo("info", "imdb-bigru")
     card = json.loads(out.stdout)
     assert card["name"] == "imdb-bigru" and card["metrics"]["n"] == 25000
@@ -42,14 +59,14 @@ def test_info_prints_the_card_as_json():
     assert card["sha256"] and card["recipe_command"].startswith("python recipes/")
 
 
-def test_unknown_name_fails_with_the_closest_names():
+def test_unknown_name_fails_with_the_closest_names(run_zoo):
     out = run_zoo("info", "imdb-bigr")
     assert out.returncode == 2
     assert "did you mean 'imdb-bigru'" in out.stderr.lower()
     assert "Traceback" not in out.stderr
 
 
-def test_predict_arguments_and_stdin():
+def test_predict_arguments_and_stdin(run_zoo):
     out = run_zoo("predict", "imdb-gru", "A wonderful, moving film.", "Dull, boring and far too long.")
     assert out.returncode == 0, out.stderr
     first, second = out.stdout.strip().splitlines()
@@ -60,12 +77,12 @@ def test_predict_arguments_and_stdin():
     assert rows[0]["text"] == "A wonderful, moving film."
 
 
-def test_predict_rejects_empty_text_cleanly():
+def test_predict_rejects_empty_text_cleanly(run_zoo):
     out = run_zoo("predict", "imdb-gru", "")
     assert out.returncode == 2 and "empty" in out.stderr and "Traceback" not in out.stderr
 
 
-def test_eval_prints_a_progress_bar_then_json_on_the_last_line(data_dir):
+def test_eval_prints_a_progress_bar_then_json_on_the_last_line(run_zoo, data_dir):
     out = run_zoo("eval", "imdb-gru", "--limit", "200")
     assert out.returncode == 0, out.stderr
     metrics = json.loads(out.stdout.strip().splitlines()[-1])
@@ -73,12 +90,12 @@ def test_eval_prints_a_progress_bar_then_json_on_the_last_line(data_dir):
     assert "eval test" in out.stderr  # the progress bar
 
 
-def test_eval_rejects_a_bad_limit():
+def test_eval_rejects_a_bad_limit(run_zoo):
     out = run_zoo("eval", "imdb-gru", "--limit", "0")
     assert out.returncode == 2 and "limit must be a positive integer" in out.stderr
 
 
-def test_export_writes_the_requested_format(tmp_path):
+def test_export_writes_the_requested_format(run_zoo, tmp_path):
     out = run_zoo("export", "imdb-simplernn", "--format", "tflite", "--out", str(tmp_path))
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == str(tmp_path / "imdb-simplernn_tflite" / "imdb-simplernn.tflite")
@@ -100,7 +117,7 @@ def test_train_without_a_recipe_says_where_it_looked(monkeypatch, capsys):
 # === zoo download and zoo cache (the installed-wheel case, downloading from a server, is in test_packaging.py) ===
 
 
-def test_download_in_a_checkout_finds_the_shipped_file_and_fills_a_folder(tmp_path):
+def test_download_in_a_checkout_finds_the_shipped_file_and_fills_a_folder(run_zoo, tmp_path):
     from zoo._hub import sha256_of
 
     out = run_zoo("download", "imdb-gru")
@@ -118,7 +135,7 @@ def test_download_in_a_checkout_finds_the_shipped_file_and_fills_a_folder(tmp_pa
     assert "(already there" in run_zoo("download", "--to", str(mirror), "imdb-gru").stdout
 
 
-def test_download_needs_names_or_all_and_checks_every_name_first(tmp_path):
+def test_download_needs_names_or_all_and_checks_every_name_first(run_zoo, tmp_path):
     out = run_zoo("download")
     assert out.returncode == 2 and "--all" in out.stderr
     out = run_zoo("download", "imdb-gru", "imdb-bigr", "--to", str(tmp_path))
@@ -126,7 +143,7 @@ def test_download_needs_names_or_all_and_checks_every_name_first(tmp_path):
     assert os.listdir(tmp_path) == [], "nothing is fetched when a name is wrong"
 
 
-def test_cache_lists_and_clears(tmp_path):
+def test_cache_lists_and_clears(run_zoo, tmp_path):
     from zoo._hub import cache_dir
 
     folder = os.path.join(cache_dir(), "checkpoints")

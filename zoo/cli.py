@@ -39,6 +39,10 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--seed-chorale", type=int, default=None, metavar="N",
                    help="jsb-chorales-lstm: continue the first chords of test chorale N")
     p.add_argument("--out", metavar="MID", default=None, help="jsb-chorales-lstm: write the chorale as a MIDI file here")
+    p.add_argument("--max-chars", type=int, default=None, metavar="N",
+                   help="shakespeare-char-lstm: characters to write after each prompt (default 300)")
+    p.add_argument("--temperature", type=float, default=None, help="generators: sampling temperature")
+    p.add_argument("--seed", type=int, default=None, help="generators: random seed (the same seed, the same output)")
 
     p = sub.add_parser("eval", help="score the pretrained model on its dataset")
     p.add_argument("name")
@@ -146,7 +150,8 @@ def _info(args, zoo) -> int:
 
 
 def _predict(args, zoo) -> int:
-    options = {k: v for k, v in (("seed_chorale", args.seed_chorale), ("out", args.out), ("plot", args.plot))
+    options = {k: v for k, v in (("seed_chorale", args.seed_chorale), ("out", args.out), ("plot", args.plot),
+                                 ("max_chars", args.max_chars), ("temperature", args.temperature), ("seed", args.seed))
                if v is not None}
     texts = args.texts or ([] if options else [line.rstrip("\n") for line in sys.stdin if line.strip()])
     if not texts and not options:

@@ -28,12 +28,20 @@ def sample(model, inputs, *, max_length, temperature=1.0, top_k=None, top_p=None
     Returns:
         `Decoded`; ``scores`` are the model's log-probabilities of the tokens drawn (before temperature).
     """
-    import tensorflow as tf
-
     from zoo.decoding.search import _check_python_options, _decode_rows
 
     _check_python_options(temperature=temperature, seed=seed)
     check_options(top_k=top_k, top_p=top_p)
+    return _decode_rows(model, inputs, max_length, sampler(temperature=temperature, top_k=top_k, top_p=top_p, seed=seed))
+
+
+def sampler(*, temperature=1.0, top_k=None, top_p=None, seed=0):
+    """The draw `sample` makes at each step: ``choose(log_probs, t) -> ids (batch,) int32``, as TF ops.
+
+    Exposed so a caller stepping a model itself (a generator streaming its output one token per call)
+    draws exactly what `sample` draws for the same options, seed and step ``t``.
+    """
+    import tensorflow as tf
 
     def choose(log_probs, t):
         logits = log_probs / tf.cast(temperature, log_probs.dtype)
@@ -48,4 +56,4 @@ def sample(model, inputs, *, max_length, temperature=1.0, top_k=None, top_p=None
         pick = tf.random.stateless_categorical(values, 1, seeds)[:, 0]
         return tf.gather(indices, tf.cast(pick, tf.int32), batch_dims=1)
 
-    return _decode_rows(model, inputs, max_length, choose)
+    return choose
