@@ -13,6 +13,7 @@ This recipe trains any registered forecaster and writes the checkpoint the zoo s
     # choosing settings on the validation split only: another input length (or width, normalization...),
     # trained and scored on validation; no test score, no checkpoint
     python recipes/train_forecaster.py etth1-segrnn-h96 --input-length 336 --validation-only
+    python recipes/train_forecaster.py etth1-segrnn-h96 --ensemble 3 --validation-only   # 3 seeds, averaged
 
 Steps, top to bottom:
 1. Windows. ETTh1 follows the published protocol (Informer / LTSF-Linear borders): train targets in rows
@@ -27,6 +28,11 @@ Steps, top to bottom:
    headline metric on the validation split in its own direction (`zoo.metrics`: a lower MSE or RMSE is
    better): for ETTh1 the normalized MSE over every validation window, for PM2.5 the RMSE per horizon hour
    averaged over the 24 hours, scored after each epoch like `zoo eval` scores the test split.
+   An ensemble (builder argument `ensemble=K`) trains its K networks this way one after another, network i
+   with seed 42 + i, each with its own keep-best and early stopping on validation (in
+   <run-dir>/<name>/member_<i>/); each finished network is kept in <run-dir>/<name>/member_<i>.weights.h5,
+   so a stopped command trains only the rest, and a finished --validation-only run's networks are reused
+   by the same command without it. The checkpoint averages their forecasts.
 4. Scoring. The best epoch's weights are scored on the full test split with the same function as
    `zoo eval` (for PM2.5 with the persistence, same-hour-yesterday and ridge baselines on the same
    windows), and `checkpoints/<name>.keras` is written with its card (`zoo/cards/<name>.json`).
@@ -74,6 +80,8 @@ def parse_args(argv=None):
                           help="per-window normalization other than the registered one")
     choosing.add_argument("--level-input", action=argparse.BooleanOptionalAction, default=None,
                           help="also feed the scaled window (its level), or not")
+    choosing.add_argument("--ensemble", type=int, default=None,
+                          help="networks averaged (trained one after another with seeds 42, 43, ...) other than the registered number")
     choosing.add_argument("--segment-length", type=int, default=None, help="SegRNN segment length other than the registered one")
     choosing.add_argument("--highway", type=int, default=None, help="rows of a linear highway beside the network")
     choosing.add_argument("--frozen-highway", action="store_true",
@@ -90,7 +98,7 @@ def architecture_overrides(args) -> dict:
                                                ("input_length", args.input_length), ("units", args.units),
                                                ("dropout", args.dropout), ("normalization", args.normalization),
                                                ("highway", args.highway), ("level_input", args.level_input),
-                                               ("segment_length", args.segment_length))
+                                               ("segment_length", args.segment_length), ("ensemble", args.ensemble))
                  if value is not None}
     if args.frozen_highway:
         overrides["highway_trainable"] = False
@@ -179,10 +187,12 @@ def learning_rate_schedule(base: float):
     return lambda epoch, _: base * DECAY ** max(0, epoch + 1 - WARMUP_EPOCHS)
 
 
-def main(argv=None):
-    args = parse_args(argv)
-    overrides = architecture_overrides(args)
-    run = _training.start_run("recipes/train_forecaster.py", args, argv)  # the strategy, before any TF op
+def train_network(run, args, overrides: dict):
+    """Steps 1-3 for one network: its windows, its scaler, training with keep-best on validation.
+
+    Returns ``(the best epoch's model, training facts for the card)``, or None when ``--stop-after-epochs``
+    stopped the run (the same command resumes).
+    """
     import keras
 
     from zoo.models.forecaster.evaluation import forecast, pm25_scores
@@ -228,24 +238,110 @@ def main(argv=None):
     if not run.fit(model, windows("train", shuffle=True), windows("validation"), dev_score=dev_score,
                    callbacks=[schedule]):
         return None  # --stop-after-epochs: the same command resumes
+    facts = {"input_length": input_length, "horizon": horizon, "train_windows": len(starts["train"]),
+             "loss": "MSE on the normalized scale (train standard deviation per column)",
+             "learning_rate_schedule": f"held {WARMUP_EPOCHS} epochs, then x{DECAY} per epoch",
+             **({"highway_ridge": highway} if highway is not None else {})}
+    return run.shipped_model(), facts
+
+
+# === Ensembles: K networks trained apart, averaged ===
+
+
+def member_settings(args, overrides: dict) -> dict:
+    """What a finished member was trained with; a member is reused only by a run with the same settings."""
+    keys = ("epochs", "batch_size", "learning_rate", "patience", "limit_train", "limit_dev", "steps_per_epoch")
+    network = {key: value for key, value in overrides.items() if key != "ensemble"}  # (a member is one network)
+    return {**{key: getattr(args, key) for key in keys}, "architecture": network}
+
+
+def train_ensemble(run, args, overrides: dict, size: int):
+    """Trains the ``size`` members one after another, member ``i`` with seed ``run.seed + i`` (member 0 with the
+    single network's seed), each as its own run in ``<run-dir>/<name>/member_<i>/`` (backups, keep-best, early
+    stopping on validation), and puts their best weights into one ensemble.
+
+    A finished member's weights and facts are kept in ``<run-dir>/<name>/member_<i>.weights.h5`` and ``.json``:
+    a stopped or restarted command trains only the members not finished yet. ``--time-box`` bounds each member;
+    a member it stops keeps its backup and the invocation ends without a checkpoint (the same command goes on).
+
+    Returns ``(the ensemble, training facts for the card)``, or None when a member was stopped.
+    """
+    import keras
+
+    from zoo.models.forecaster.model import members
+
+    settings = member_settings(args, overrides)
+    with run.scope():
+        ensemble = run.build(**overrides)
+    done = []  # per member: {"settings", "member" (its card facts), "invocations" (seconds), "training"}
+    for i, network in enumerate(members(ensemble)):
+        weights = os.path.join(run.run_dir, f"member_{i}.weights.h5")
+        record = os.path.join(run.run_dir, f"member_{i}.json")
+        if os.path.exists(record) and os.path.exists(weights):
+            with open(record) as f:
+                kept = json.load(f)
+            if kept["settings"] == settings:
+                print(f"member {i}: trained already ({weights})", flush=True)
+                network.load_weights(weights)
+                done.append(kept)
+                continue
+        seed = run.seed + i
+        keras.utils.set_random_seed(seed)
+        member_args = argparse.Namespace(**{**vars(args), "run_dir": os.path.join(run.run_dir, f"member_{i}")})
+        member_run = _training.Run(run.spec, member_args, run.strategy, command=run.command, seed=seed)
+        trained = train_network(member_run, args, {**overrides, "ensemble": 1})
+        if trained is None:
+            return None
+        if member_run._time_boxed:  # noqa: SLF001
+            print(f"member {i} stopped by --time-box; run the same command again to go on.", flush=True)
+            return None
+        model, training = trained
+        network.set_weights(model.get_weights())
+        network.save_weights(weights)
+        scores = run.spec.evaluator_fn()(model, split="validation", limit=args.limit_dev, progress=False)
+        invocations = member_run._times()["invocations"]  # noqa: SLF001
+        member = {"seed": seed, "best_epoch": member_run._best_state().get("epoch"),  # noqa: SLF001
+                  "validation_mse": round(scores["mse"], 4), "validation_mae": round(scores["mae"], 4),
+                  "train_seconds": round(sum(invocations))}
+        print(f"member {i}: {json.dumps(member)}", flush=True)
+        kept = {"settings": settings, "member": member, "invocations": invocations, "training": training}
+        with open(record, "w") as f:
+            json.dump(kept, f)
+        done.append(kept)
+    for kept in done:  # the card's train_seconds and invocations: the members' training
+        for seconds in kept["invocations"]:
+            run._record_time(seconds)  # noqa: SLF001
+    run._fitted = run._whole = ensemble  # noqa: SLF001  (what run.finish scores and ships)
+    return ensemble, {**done[0]["training"], "members": [kept["member"] for kept in done],
+                      "ensemble": f"the average of {size} networks trained alike, seeds {run.seed} to "
+                                  f"{run.seed + size - 1}, each kept at its best validation epoch"}
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    overrides = architecture_overrides(args)
+    run = _training.start_run("recipes/train_forecaster.py", args, argv)  # the strategy, before any TF op
+
+    # 1-3. One network, or an ensemble of networks trained one after another.
+    size = {**run.spec.builder_args, **overrides}.get("ensemble", 1)
+    trained = train_ensemble(run, args, overrides, size) if size > 1 else train_network(run, args, overrides)
+    if trained is None:
+        return None
+    best, training = trained
 
     # 4. Validation (settings are chosen on it), then the test split once, the checkpoint and its card.
-    best = run.shipped_model()
     evaluate = run.spec.evaluator_fn()
     validation = evaluate(best, split="validation", limit=args.limit_dev, progress=False)
     print("validation:", json.dumps(validation), flush=True)
     if args.validation_only:
         with open(os.path.join(run.run_dir, "validation.jsonl"), "a") as f:
             f.write(json.dumps({"command": run.command, "best_epoch": run._best_state().get("epoch"),  # noqa: SLF001
+                                **({"members": training["members"]} if "members" in training else {}),
                                 **validation}) + "\n")
         return None
-    return run.finish(
-        validation={key: value for key, value in validation.items() if key != run.spec.metric},
-        training={"input_length": input_length, "horizon": horizon, "train_windows": len(starts["train"]),
-                  "loss": "MSE on the normalized scale (train standard deviation per column)",
-                  "learning_rate_schedule": f"held {WARMUP_EPOCHS} epochs, then x{DECAY} per epoch",
-                  **({"highway_ridge": highway} if highway is not None else {})},
-    )
+    if size == 1:  # the best epoch's score, as kept during training
+        validation = {key: value for key, value in validation.items() if key != run.spec.metric}
+    return run.finish(validation=validation, training=training)
 
 
 if __name__ == "__main__":

@@ -183,6 +183,39 @@ def test_checkpoint_scores_like_its_card_on_a_fixed_slice(name, data_dir):
     assert abs(got - expected) <= 0.01 * expected, f"{name}: {got:.4f} on the slice, card says {expected:.4f}"
 
 
+# === Ensembles ===
+
+
+def test_an_ensemble_averages_its_networks_in_one_safe_keras_file(tmp_path):
+    """``ensemble=K``: K networks as sub-models ``member_<i>`` and a built-in Average layer (no Lambda), one
+    ``.keras`` file that loads in safe mode; the scaler reaches every member; a bad size is refused."""
+    import keras
+
+    from zoo.models.forecaster.model import build_forecaster, forecast_columns, members, set_scaler
+
+    tiny = dict(architecture="segrnn", input_length=48, horizon=24, channels=3, units=4, segment_length=12,
+                normalization="last")
+    model, single = build_forecaster(**tiny, ensemble=3, name="tiny"), build_forecaster(**tiny)
+    assert [m.name for m in members(model)] == ["member_0", "member_1", "member_2"] and members(single) == [single]
+    assert model.count_params() == 3 * single.count_params()
+    set_scaler(model, [1.0, 2.0, 3.0], [0.5, 0.5, 2.0])
+    for network in members(model):
+        np.testing.assert_allclose(np.asarray(network.get_layer("scaler").mean), [1.0, 2.0, 3.0])
+        np.testing.assert_allclose(np.asarray(network.get_layer("unscaler").scale), [0.5, 0.5, 2.0])
+    assert forecast_columns(model) == [0, 1, 2]
+    window = np.random.default_rng(0).normal(2.0, 1.0, (2, 48, 3)).astype(np.float32)
+    average = np.mean([np.asarray(network(window)) for network in members(model)], axis=0)
+    np.testing.assert_allclose(np.asarray(model(window)), average, atol=1e-6)
+    model.save(tmp_path / "tiny.keras")
+    loaded = keras.saving.load_model(tmp_path / "tiny.keras", compile=False, safe_mode=True)
+    np.testing.assert_allclose(np.asarray(loaded(window)), average, atol=1e-6)
+    kinds = {type(layer).__name__ for network in members(loaded) for layer in network.layers}
+    assert "Lambda" not in kinds and type(loaded.get_layer("average")).__name__ == "Average"
+    for bad in (0, 1.5, True):
+        with pytest.raises(ValueError, match="ensemble must be a positive number"):
+            build_forecaster(**tiny, ensemble=bad)
+
+
 # === Pipeline ===
 
 
@@ -416,6 +449,24 @@ def test_recipe_smoke_run_writes_a_checkpoint_and_card(tmp_path, data_dir):
     np.testing.assert_allclose(np.asarray(model.get_layer("scaler").mean), ett.scaler()[0], rtol=1e-6)
     with pytest.raises(SystemExit, match="validation-only"):
         main(["etth1-segrnn-h96", "--input-length", "96", "--out", str(tmp_path / "other")])
+
+
+@pytest.mark.slow
+def test_recipe_trains_an_ensemble_member_by_member_and_reuses_finished_members(tmp_path, data_dir, capsys):
+    main = _recipe_main()
+    argv = ["etth1-segrnn-h96", "--ensemble", "2", "--validation-only", "--epochs", "1", "--steps-per-epoch", "1",
+            "--limit-train", "64", "--limit-dev", "16", "--run-dir", str(tmp_path / "runs")]
+    main(argv)
+    first = capsys.readouterr().out
+    assert '"seed": 42' in first and '"seed": 43' in first and "validation:" in first
+    runs = tmp_path / "runs" / "etth1-segrnn-h96"
+    assert sorted(p.name for p in runs.glob("member_?.weights.h5")) == ["member_0.weights.h5", "member_1.weights.h5"]
+    main(argv)  # a restarted command trains only what is not finished: here nothing
+    second = capsys.readouterr().out
+    assert "member 0: trained already" in second and "member 1: trained already" in second and "Epoch" not in second
+    first_scores, second_scores = (json.loads(line) for line in (runs / "validation.jsonl").read_text().splitlines())
+    assert [m["seed"] for m in second_scores["members"]] == [42, 43] and second_scores["n"] == 16
+    assert second_scores["mse"] == first_scores["mse"]
 
 
 def _recipe_main():

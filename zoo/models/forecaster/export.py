@@ -12,12 +12,12 @@ def describe(spec, model) -> dict:
 
     import numpy as np
 
-    from zoo.models.forecaster.model import forecast_columns, shapes
+    from zoo.models.forecaster.model import forecast_columns, network_layer, shapes
 
     data = importlib.import_module(f"zoo.data.{spec.dataset}")
     input_length, channels, horizon, _ = shapes(model)
     inputs = list(getattr(data, "FEATURES", data.COLUMNS))
-    scaler = model.get_layer("scaler")
+    scaler = network_layer(model, "scaler")  # (an ensemble's members share it)
     return {
         "model": spec.name,
         "input": {"name": "history", "dtype": "float32", "shape": ["batch", input_length, channels],

@@ -14,6 +14,10 @@ Between them, one of two networks:
   (position and channel embeddings), and a dense layer turns each resulting state into that segment's
   values.
 
+An ensemble (``ensemble=K``) holds ``K`` such networks, built alike and trained apart (other seeds), as
+sub-models ``member_0`` ... ``member_<K-1>`` of one model whose forecast is their average (a Keras
+``Average`` layer): one ``.keras`` file, one forward pass, the same inputs and outputs as a single network.
+
 Per-window normalization (``normalization``): ``"last"`` subtracts each window's last value per column
 (SegRNN's own) and adds it back to the forecast; ``"revin"`` does the same with the window's mean and
 standard deviation (reversible instance normalization, Kim et al. 2022). With ``level_input`` the network
@@ -31,6 +35,7 @@ Example:
 from __future__ import annotations
 
 ARCHITECTURES = ("lstm", "gru", "segrnn")
+MEMBER_PREFIX = "member_"  # an ensemble's networks: member_0, member_1, ...
 NORMALIZATIONS = ("none", "revin", "last")
 
 
@@ -51,6 +56,7 @@ def build_forecaster(
     dropout: float = 0.1,
     mean: list[float] | None = None,
     scale: list[float] | None = None,
+    ensemble: int = 1,
     name: str = "forecaster",
 ):
     """Builds an untrained forecaster: float32 ``[batch, input_length, channels]`` in original units to
@@ -78,10 +84,20 @@ def build_forecaster(
         dropout: before the output layer.
         mean, scale: the scaler's statistics per input column; when None, set them before training with
             `set_scaler` (the recipes fit them on the train rows).
+        ensemble: K > 1 builds K such networks (sub-models ``member_<i>``) whose forecasts are averaged.
         name: the model's name.
     """
+    network = {key: value for key, value in locals().items() if key not in ("ensemble", "name")}
     import keras
     from keras import layers
+
+    if isinstance(ensemble, bool) or not isinstance(ensemble, int) or ensemble < 1:
+        raise ValueError(f"ensemble must be a positive number of networks, got {ensemble!r}.")
+    if ensemble > 1:
+        members = [build_forecaster(**network, name=f"{MEMBER_PREFIX}{i}") for i in range(ensemble)]
+        history = keras.Input(shape=(input_length, channels), dtype="float32", name="history")
+        forecast = layers.Average(name="average")([member(history) for member in members])
+        return keras.Model(history, forecast, name=name)
 
     from zoo.layers.forecasting import (FromSegments, InstanceDenormalization, InstanceNormalization, Scaler,
                                         SegmentQueries, SelectChannels, ToSegments)
@@ -168,14 +184,32 @@ def set_scaler(model, mean, scale) -> None:
     import numpy as np
 
     mean, scale = np.asarray(mean, "float64"), np.asarray(scale, "float64")
-    model.get_layer("scaler").set_statistics(mean, scale)
     targets = forecast_columns(model)
-    model.get_layer("unscaler").set_statistics(mean[targets], scale[targets])
+    for network in members(model):
+        network.get_layer("scaler").set_statistics(mean, scale)
+        network.get_layer("unscaler").set_statistics(mean[targets], scale[targets])
+
+
+def members(model) -> list:
+    """The networks of a forecaster: an ensemble's ``member_<i>`` sub-models, in order, or ``[model]``.
+
+    Example:
+        >>> [m.name for m in members(zoo.build("etth1-segrnn-h192", ensemble=3))]
+        ['member_0', 'member_1', 'member_2']
+    """
+    inner = [layer for layer in model.layers if layer.name.startswith(MEMBER_PREFIX) and hasattr(layer, "layers")]
+    return sorted(inner, key=lambda layer: int(layer.name[len(MEMBER_PREFIX):])) or [model]
+
+
+def network_layer(model, name: str):
+    """The layer ``name`` of a forecaster's (first) network: ``scaler``, ``unscaler``... Every member of an
+    ensemble holds the same scaler and unscaler."""
+    return members(model)[0].get_layer(name)
 
 
 def forecast_columns(model) -> list[int]:
     """Indices of the forecast columns among the model's inputs (the ``unscaler``'s ``columns``)."""
-    unscaler = model.get_layer("unscaler")
+    unscaler = network_layer(model, "unscaler")
     return list(range(unscaler.channels)) if unscaler.columns is None else list(unscaler.columns)
 
 

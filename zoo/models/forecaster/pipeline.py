@@ -195,7 +195,9 @@ class ForecastPipeline(Pipeline):
             metrics["rmse"] = float(np.sqrt(np.mean(error**2, axis=0)).mean())
             metrics["windows_skipped"] = int((~keep).sum())
         else:
-            scale = np.asarray(self.model.get_layer("unscaler").scale, np.float64)
+            from zoo.models.forecaster.model import network_layer
+
+            scale = np.asarray(network_layer(self.model, "unscaler").scale, np.float64)
             metrics["mse_normalized"] = float(np.mean((error / scale) ** 2))
             metrics["mae_normalized"] = float(np.mean(np.abs(error / scale)))
         return metrics
