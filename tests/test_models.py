@@ -32,6 +32,8 @@ def test_forward_pass_gives_probabilities_or_tag_ids(built):
     assert out.shape[0] == examples.rows
     if np.issubdtype(out.dtype, np.integer):  # a CRF tagger decodes: Viterbi tag ids
         assert np.all((out >= 0) & (out < len(get_spec(name).labels)))
+    elif examples.outputs == "logits":
+        assert out.dtype == np.float32 and np.all(np.isfinite(out))
     else:
         assert np.all(np.isfinite(out)) and np.all((out >= 0) & (out <= 1))
     assert model.name == name

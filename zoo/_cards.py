@@ -65,6 +65,8 @@ def _other_metrics(metrics: dict, main: str) -> list[str]:
             value = ", ".join(f"{k} {v}" for k, v in value.items())
         elif isinstance(value, int):
             value = f"{value:,}"
+        elif isinstance(value, str):  # a generated sample: its lines stay lines inside the table cell
+            value = value.replace("|", "\\|").replace("\n", "<br>")
         rows.append(f"| test {key.replace('_', ' ')} | {value} |")
     return rows
 
@@ -83,7 +85,8 @@ def model_card(name: str) -> str:
     validation = card["validation"] or {}
     training = card["training"] or {}
     versions = card["versions"] or {}
-    arch = ", ".join(f"{k}={v}" for k, v in card["architecture"].items())
+    arch = ", ".join(f"{k}={v!r}" if isinstance(v, str) and not v.isprintable() else f"{k}={v}"
+                     for k, v in card["architecture"].items())  # an alphabet with a newline is shown escaped
     lines = [
         f"# {name}",
         "",

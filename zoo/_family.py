@@ -83,12 +83,15 @@ class Examples:
         rows: how many examples the batch holds.
         last_alone: the last example in a batch of its own (no padding), so tests can check that the
             padding a batch adds does not change an example's output.
+        outputs: what the model gives: ``"probabilities"`` (in [0, 1]; tag ids for a CRF tagger) or
+            ``"logits"`` (any finite number: a language model's next-token scores).
     """
 
     builder_args: dict[str, Any]
     inputs: Any
     rows: int
     last_alone: Any
+    outputs: str = "probabilities"
 
 
 def import_object(path: str) -> Any:

@@ -431,7 +431,9 @@ class Run:
                 "global_batch_size": self.global_batch_size, "workers": self.workers,
                 "learning_rate": args.learning_rate, "steps_per_epoch": args.steps_per_epoch,
                 "time_box_minutes": args.time_box, **training,
-                "train_seconds": round(sum(times["invocations"])), "invocations": len(times["invocations"]),
+                # A stage stopped from outside (killed) records no invocation time, but its finished epochs are timed.
+                "train_seconds": round(max(sum(times["invocations"]), sum(times["epochs"]))),
+                "invocations": len(times["invocations"]),
                 "hardware": hardware(), "strategy": args.strategy,
             },
             out_dir=args.out,

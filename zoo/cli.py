@@ -153,8 +153,11 @@ def _predict(args, zoo) -> int:
     options = {k: v for k, v in (("seed_chorale", args.seed_chorale), ("out", args.out), ("plot", args.plot),
                                  ("max_chars", args.max_chars), ("temperature", args.temperature), ("seed", args.seed))
                if v is not None}
-    texts = args.texts or ([] if options else [line.rstrip("\n") for line in sys.stdin if line.strip()])
-    if not texts and not options:
+    # Inputs come from the arguments, else from stdin, unless a family option stands in for them (--seed-chorale,
+    # --out): generation settings (--max-chars, --temperature, --seed) do not, prompts may still come on stdin.
+    stand_ins = set(options) - {"max_chars", "temperature", "seed"}
+    texts = args.texts or ([] if stand_ins else [line.rstrip("\n") for line in sys.stdin if line.strip()])
+    if not texts and not stand_ins:
         raise ValueError("give texts as arguments or as lines on stdin.")
     pipe = zoo.pipeline(args.name, batch_size=64)
     # A family whose output is not a line per input (forecasts as CSV, a chorale as MIDI) prints it itself,

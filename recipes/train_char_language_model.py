@@ -1,0 +1,126 @@
+"""
+Title: A character-level LSTM language model on tiny Shakespeare
+Models: shakespeare-char-lstm
+Structure: many-to-many (each character in, the next character out)
+
+This recipe trains the registered `shakespeare-char-lstm` model and writes the checkpoint the zoo ships:
+
+    python recipes/train_char_language_model.py shakespeare-char-lstm --time-box 45   # run again to continue
+    python recipes/train_char_language_model.py shakespeare-char-lstm --limit-train 20000 --steps-per-epoch 2 \\
+        --epochs 1 --eval-limit 500 --out /tmp/smoke --run-dir /tmp/smoke-runs   # a smoke run
+
+The char-rnn of Karpathy's "The Unreasonable Effectiveness of Recurrent Neural Networks" on nanoGPT's
+split of the same text, so the figure can be set beside nanoGPT's.
+
+Steps, top to bottom:
+1. Load the train and validation characters (`zoo.data.tinyshakespeare`: nanoGPT's first 90%, of which
+   the last 5% is kept for validation). The test split (nanoGPT's last 10%) is touched once, at the end.
+2. Turn them into ids with the model's own character layer (the alphabet is the registered one).
+3. Train the network on windows of `SEQ_LEN + 1` characters (input: the first `SEQ_LEN`, target: the next
+   character at every position). An epoch is one pass: a window every `SEQ_LEN` characters, each start
+   moved by a random offset and the windows shuffled, so every epoch cuts the text differently.
+   Adam with gradient clipping; the learning rate is halved when the validation figure stops improving.
+4. After each epoch, read the whole validation split as one stream (the state carried along, as `zoo eval`
+   reads the test split) and keep the epoch with the lowest cross-entropy per character.
+5. Score the best weights on the test split and write `<out>/shakespeare-char-lstm.keras` and its card.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import numpy as np
+
+# Running the file directly from a checkout: make `zoo` importable without installing it.
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from zoo import _training  # noqa: E402
+
+# Training defaults (override on the command line).
+BATCH_SIZE = 64  # windows per step
+SEQ_LEN = 128  # characters per training window (backpropagation through this many steps)
+EPOCHS = 40  # upper bound; early stopping or the time box ends sooner
+PATIENCE = 4  # epochs without a better validation figure before stopping
+LR_PATIENCE = 1  # epochs without a better validation figure before the learning rate is halved
+LEARNING_RATE = 2e-3  # Adam
+
+
+def windows(ids, *, seq_len: int, batch_size: int, shuffle: bool, seed: int):
+    """``(inputs, targets)`` batches of ``seq_len`` ids; with ``shuffle``, start offsets move and the order changes.
+
+    One window every ``seq_len`` ids, so a pass reads the text about once; the number of batches is known
+    (`zoo._training.Run.fit` needs it) and incomplete batches are dropped.
+    """
+    import tensorflow as tf
+
+    ids = np.asarray(ids, np.int32)
+    last_start = len(ids) - seq_len - 1
+    if last_start < 0:
+        raise ValueError(f"the text has {len(ids)} characters; a window needs {seq_len + 1}.")
+    starts = np.arange(0, last_start + 1, seq_len, dtype=np.int32)
+    if len(starts) < batch_size:
+        raise ValueError(f"the text gives {len(starts)} windows of {seq_len + 1} characters, fewer than a batch "
+                         f"({batch_size}); lower --batch-size.")
+    text = tf.constant(ids)
+    dataset = tf.data.Dataset.from_tensor_slices(starts)
+    if shuffle:
+        dataset = dataset.shuffle(len(starts), seed=seed, reshuffle_each_iteration=True)
+        dataset = dataset.map(lambda s: tf.minimum(s + tf.random.uniform([], 0, seq_len, tf.int32, seed=seed), last_start))
+    offsets = tf.range(seq_len + 1)
+
+    def gather(first):
+        rows = tf.gather(text, first[:, None] + offsets[None, :])
+        return rows[:, :-1], rows[:, 1:]
+
+    return dataset.batch(batch_size, drop_remainder=True).map(gather, num_parallel_calls=tf.data.AUTOTUNE).prefetch(2)
+
+
+def main(argv=None):
+    parser = _training.recipe_parser(__doc__, epochs=EPOCHS, batch_size=BATCH_SIZE, learning_rate=LEARNING_RATE,
+                                     patience=PATIENCE, name_help="registered model name: shakespeare-char-lstm")
+    parser.add_argument("--seq-len", type=int, default=SEQ_LEN, help=f"characters per training window (default {SEQ_LEN})")
+    args = parser.parse_args(argv)
+    run = _training.start_run("recipes/train_char_language_model.py", args, argv)  # the strategy, before any TF op
+    import keras
+
+    from zoo.data import tinyshakespeare
+    from zoo.models.char_language_model.evaluation import character_ids, stream_nats
+
+    # 1. Data: the characters of each split (limits keep the first N characters).
+    train = tinyshakespeare.load("train", limit=args.limit_train)
+    validation = tinyshakespeare.load("validation", limit=args.limit_dev)
+    print(f"train {len(train):,} characters · validation {len(validation):,} characters", flush=True)
+
+    # 2-3. The model; the network part (ids -> logits) is what trains.
+    with run.scope():
+        whole = run.build()
+        network = whole.get_layer("network")
+        network.compile(optimizer=keras.optimizers.Adam(args.learning_rate, clipnorm=1.0),
+                        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    train_ids, validation_ids = character_ids(whole, train), character_ids(whole, validation)
+    unknown = int((train_ids == 1).sum())
+    if unknown:
+        raise ValueError(f"{unknown} training characters are not in the model's alphabet.")
+
+    # 4. Keep the epoch whose weights read the validation split best, as one stream.
+    def dev_score(scoring_model):
+        nats, count = stream_nats(scoring_model, validation_ids, desc="validation")
+        return nats / count
+
+    halve = keras.callbacks.ReduceLROnPlateau(monitor=run.monitor, mode=run.metric.mode, factor=0.5,
+                                              patience=LR_PATIENCE, min_lr=1e-5)
+    batches = windows(train_ids, seq_len=args.seq_len, batch_size=run.global_batch_size, shuffle=True, seed=run.seed)
+    validation_batches = windows(validation_ids, seq_len=args.seq_len, batch_size=min(run.global_batch_size, 16),
+                                 shuffle=False, seed=run.seed)
+    if not run.fit(network, batches, validation_batches, whole=whole, dev_score=dev_score, callbacks=[halve]):
+        return None  # --stop-after-epochs: the same command resumes
+
+    # 5. The test split, once: the same scoring as `zoo eval`; then the checkpoint and its card.
+    return run.finish(validation={"n": len(validation_ids) - 1},
+                      training={"train_characters": len(train_ids), "seq_len": args.seq_len,
+                                "windows_per_epoch": int(batches.cardinality()) * run.global_batch_size})
+
+
+if __name__ == "__main__":
+    main()

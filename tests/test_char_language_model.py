@@ -1,0 +1,219 @@
+"""shakespeare-char-lstm: nanoGPT's split, streaming scores that carry the state, generating through
+zoo.decoding (reproducible, streamed, exported), clear errors, and the shipped checkpoint against its card.
+
+Fast tests use a tiny untrained model; the `slow` ones load the shipped checkpoint or the real data.
+"""
+
+import json
+import math
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import zoo
+
+NAME = "shakespeare-char-lstm"
+PROMPT = "ROMEO:\nBut soft"
+
+
+@pytest.fixture(scope="module")
+def tiny():
+    import keras
+
+    from zoo.models.char_language_model.examples import examples
+
+    keras.utils.set_random_seed(3)
+    return zoo.pipeline(NAME, model=zoo.build(NAME, **examples().builder_args))
+
+
+# === Data ===
+
+
+def test_the_split_is_nanogpts_and_the_alphabet_is_the_registered_one(data_dir):
+    from zoo.data import tinyshakespeare
+    from zoo.models.char_language_model import SHAKESPEARE_CHARACTERS
+
+    parts = {split: tinyshakespeare.load(split) for split in tinyshakespeare.SPLITS}
+    assert {split: len(text) for split, text in parts.items()} == tinyshakespeare.COUNTS
+    assert len(parts["train"]) + len(parts["validation"]) == 1_003_854  # nanoGPT's train.bin
+    assert parts["train"].startswith("First Citizen:\nBefore we proceed") and len(parts["test"]) == 111_540
+    assert "".join(tinyshakespeare.characters()) == SHAKESPEARE_CHARACTERS
+    assert len(SHAKESPEARE_CHARACTERS) == tinyshakespeare.DISTINCT
+    assert tinyshakespeare.load("test", limit=7) == parts["test"][:7]
+    with pytest.raises(ValueError, match="split must be one of"):
+        tinyshakespeare.load("dev")
+    with pytest.raises(ValueError, match="limit must be a positive integer"):
+        tinyshakespeare.load("test", limit=0)
+
+
+# === Scoring ===
+
+
+def test_the_stream_carries_the_state_so_every_character_sees_all_before_it(tiny):
+    import tensorflow as tf
+
+    from zoo.models.char_language_model.evaluation import character_ids, stream_nats
+
+    text = "First Citizen:\nBefore we proceed any further, hear me speak."
+    ids = character_ids(tiny.model, text)
+    logits = np.asarray(tiny.model(tf.constant([text])))[0].astype(np.float64)
+    log_probs = logits - np.log(np.exp(logits).sum(-1, keepdims=True))
+    expected = -log_probs[np.arange(len(ids) - 1), ids[1:]].sum()
+    for window in (1, 7, 1000):  # windows shorter than the text: the state must cross their borders
+        nats, count = stream_nats(tiny.model, ids, window=window)
+        assert count == len(text) - 1
+        assert nats == pytest.approx(expected, rel=1e-5)
+    assert tiny.score(text) == pytest.approx(expected / (len(text) - 1), rel=1e-5)
+
+
+def test_scores_are_in_nats_bits_and_perplexity():
+    from zoo.models.char_language_model.evaluation import scores
+
+    got = scores(1.5 * 400, 400)
+    assert got == {"nats_per_char": 1.5, "bits_per_char": round(1.5 / math.log(2), 4),
+                   "perplexity": round(math.exp(1.5), 4), "n": 400}
+
+
+# === Generating ===
+
+
+def test_generate_is_reproducible_from_its_seed_and_streams_the_same_text(tiny):
+    text = tiny.generate(PROMPT, max_chars=40, temperature=0.9, seed=7)
+    assert text.startswith(PROMPT) and len(text) == len(PROMPT) + 40
+    assert set(text) <= set(tiny.characters)
+    assert tiny.generate(PROMPT, max_chars=40, temperature=0.9, seed=7) == text
+    assert tiny.generate(PROMPT, max_chars=40, temperature=0.9, seed=8) != text
+    assert "".join(tiny.stream(PROMPT, max_chars=40, temperature=0.9, seed=7)) == text[len(PROMPT):]
+    top = tiny.generate(PROMPT, max_chars=20, top_k=3, seed=1)
+    assert "".join(tiny.stream(PROMPT, max_chars=20, top_k=3, seed=1)) == top[len(PROMPT):]
+    assert tiny([PROMPT, "KING:"], max_chars=5, seed=2) == [tiny.generate(p, 5, seed=2) for p in (PROMPT, "KING:")]
+
+
+def test_greedy_generation_follows_the_most_likely_character(tiny):
+    import tensorflow as tf
+
+    text = tiny.generate("KING", max_chars=6, top_k=1, seed=0)
+    for i in range(4, len(text)):  # each written character is the argmax after everything before it
+        logits = np.asarray(tiny.model(tf.constant([text[:i]])))[0, -1]
+        assert tiny.characters[int(np.argmax(logits[2:]))] == text[i]
+
+
+@pytest.mark.parametrize("call, error, message", [
+    (lambda lm: lm.generate("ROMEO: ¿qué?"), ValueError, r"2 character\(s\) the model does not know: '¿', 'é'"),
+    (lambda lm: lm.generate(""), ValueError, "prompt is empty"),
+    (lambda lm: lm.generate(None), TypeError, "Expected the prompt to be a str, got NoneType"),
+    (lambda lm: lm.generate(b"\xff"), ValueError, "not valid UTF-8"),
+    (lambda lm: lm.generate("KING:", max_chars=0), ValueError, "max_chars"),
+    (lambda lm: lm.generate("KING:", temperature=0), ValueError, "temperature"),
+    (lambda lm: lm.stream("KING:", top_k=0), ValueError, "top_k"),
+    (lambda lm: lm.score("K"), ValueError, "at least two characters"),
+    (lambda lm: lm.score("naïve"), ValueError, "'ï'"),
+])
+def test_bad_input_is_a_clear_error(tiny, call, error, message):
+    with pytest.raises(error, match=message):
+        call(tiny)
+
+
+# === Exports, without zoo ===
+
+SAVED_MODEL_CHECK = """
+import json, sys
+import tensorflow as tf
+loaded = tf.saved_model.load(sys.argv[1])
+probabilities = loaded.signatures["next_char"](text=tf.constant([sys.argv[2]]))["probabilities"].numpy()
+generate = loaded.signatures["generate"]
+args = dict(prompt=tf.constant(sys.argv[2]), length=tf.constant(30), temperature=tf.constant(0.7),
+            seed=tf.constant(5, tf.int64))
+text = generate(**args)["text"].numpy().decode()
+assert generate(**args)["text"].numpy().decode() == text
+print(json.dumps({"probabilities": probabilities.tolist(), "text": text}))
+"""
+
+
+def test_saved_model_next_char_and_generate_match_the_pipeline_without_zoo(tiny, tmp_path):
+    import tensorflow as tf
+
+    from zoo.models.char_language_model.export import export_saved_model
+
+    export_saved_model(zoo._registry.get_spec(NAME), tiny.model, str(tmp_path / "sm"))
+    assert json.loads((tmp_path / "sm" / "characters.json").read_text())["characters"] == list(tiny.characters)
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    out = subprocess.run([sys.executable, "-c", SAVED_MODEL_CHECK, str(tmp_path / "sm"), PROMPT], capture_output=True,
+                         text=True, cwd=str(tmp_path), env=env, timeout=300)
+    assert out.returncode == 0, out.stderr[-3000:]
+    got = json.loads(out.stdout.strip().splitlines()[-1])
+    expected = tf.nn.softmax(tiny.model(tf.constant([PROMPT])), axis=-1).numpy()
+    np.testing.assert_allclose(np.asarray(got["probabilities"]), expected, atol=1e-5)
+    assert got["text"] == tiny.generate(PROMPT, max_chars=30, temperature=0.7, seed=5)
+
+
+def test_tflite_one_step_runs_builtin_ops_and_matches_keras(tiny, tmp_path):
+    import tensorflow as tf
+    from ai_edge_litert.interpreter import Interpreter
+
+    from zoo.models.char_language_model.decoding import runtime
+    from zoo.models.char_language_model.evaluation import character_ids
+    from zoo.models.char_language_model.export import export_tflite
+
+    path = export_tflite(zoo._registry.get_spec(NAME), tiny.model, str(tmp_path))
+    interpreter = Interpreter(model_path=path)
+    assert not any(op["op_name"].startswith("Flex") for op in interpreter._get_ops_details())
+    run = interpreter.get_signature_runner()
+    described = json.loads((tmp_path / "generator.json").read_text())
+    specs = runtime(tiny.model).state_specs()
+    assert list(described["inputs"]) == ["char_id", *specs] and described["characters"] == list(tiny.characters)
+    state = {name: np.zeros([1, *shape], dtype) for name, (shape, dtype) in specs.items()}
+    rows = []
+    for char_id in character_ids(tiny.model, PROMPT):
+        out = run(char_id=np.array([char_id], np.int32), **state)
+        rows.append(out["output_0"][0])
+        state = {name: out[f"output_{i + 1}"] for i, name in enumerate(specs)}
+    expected = tf.nn.softmax(tiny.model(tf.constant([PROMPT])), axis=-1).numpy()[0]
+    np.testing.assert_allclose(np.stack(rows), expected, atol=1e-5)
+
+
+# === The shipped checkpoint ===
+
+
+@pytest.mark.slow
+def test_the_checkpoint_reproduces_its_cards_figure_on_the_first_10000_test_characters(data_dir):
+    from zoo.data import tinyshakespeare
+    from zoo.models.char_language_model.evaluation import SLICE, character_ids, scores, stream_nats
+
+    card = zoo.info(NAME)
+    model = zoo.load(NAME)
+    ids = character_ids(model, tinyshakespeare.load("test", limit=SLICE + 1))
+    got = scores(*stream_nats(model, ids))["nats_per_char"]
+    assert abs(got - card["metrics"][f"first_{SLICE}"]) <= 2e-4
+    assert card["metrics"]["n"] == 111_539 and card["validation"]["n"] == 50_192
+    assert card["metrics"]["bits_per_char"] == pytest.approx(card["metrics"]["nats_per_char"] / math.log(2), abs=2e-4)  # both rounded
+    assert card["metrics"]["sample"].startswith("ROMEO:")
+
+
+ISSUE_BAR = 1.55  # issue 13: at most 1.55 nats/char on the test split (aim: nanoGPT's baby GPT, 1.4697)
+
+
+@pytest.mark.xfail(strict=True, reason="issue 13 open: 1.6117 nats/char (validation 1.4604) after 28 epochs, 94 "
+                                       "minutes on 2 CPU cores; the test split reads harder than validation")
+def test_the_checkpoint_is_at_the_issues_bar():
+    assert zoo.info(NAME)["metrics"]["nats_per_char"] <= ISSUE_BAR
+
+
+@pytest.mark.slow
+def test_cli_streams_a_continuation_and_refuses_what_it_cannot_read(capsys, monkeypatch):
+    import io
+
+    from zoo import cli
+
+    assert cli.main(["predict", NAME, "KING RICHARD:", "--max-chars", "60", "--seed", "3"]) == 0
+    printed = capsys.readouterr().out
+    lm = zoo.pipeline(NAME)
+    assert printed == lm.generate("KING RICHARD:", 60, temperature=0.8, seed=3) + "\n"
+    monkeypatch.setattr("sys.stdin", io.StringIO("KING RICHARD:\n"))  # prompts may come on stdin with options
+    assert cli.main(["predict", NAME, "--max-chars", "60", "--seed", "3"]) == 0
+    assert capsys.readouterr().out == printed
+    assert cli.main(["predict", NAME, "KING ¿"]) == 2
+    assert "does not know: '¿'" in capsys.readouterr().err
