@@ -188,9 +188,11 @@ def test_a_single_worker_is_its_own_chief(tmp_path):
 
 # === Vocabulary overrides size the model (every family) ===
 
-DECODE = {  # what a generator family's pipeline decodes in the registry-wide test
-    "translator": "Hace frío.",
-    "captioner": np.full((40, 30, 3), 128, np.uint8),
+SEARCHES = [dict(beam_width=1), dict(beam_width=2)]
+DECODE = {  # what a generator family's pipeline decodes in the registry-wide test, and with which options
+    "translator": ("Hace frío.", SEARCHES),
+    "captioner": (np.full((40, 30, 3), 128, np.uint8), SEARCHES),
+    "char_language_model": ("KING:", [dict(max_chars=5, seed=0), dict(max_chars=5, top_k=3, seed=1)]),
 }
 
 
@@ -236,6 +238,7 @@ def test_a_vocabulary_override_sizes_every_layer_that_depends_on_it(name):
     assert width in lookups.values(), f"{name}: {width} output classes for vocabularies of {lookups}"
     assert spec.family in DECODE, f"add a decoding input for the {spec.family} family"
     pipe = zoo.pipeline(name, model=model)
-    for beam_width in (1, 2):
-        text = pipe(DECODE[spec.family], beam_width=beam_width)
+    given, settings = DECODE[spec.family]
+    for options in settings:
+        text = pipe(given, **options)
         assert isinstance(text, str)

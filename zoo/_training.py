@@ -59,6 +59,9 @@ STRATEGIES = ("default", "mirrored", "multiworker")
 RUN_STATE_FILES = ("best.json", "best.weights.h5", "history.csv", "time.json")  # what a run keeps in runs/<name>/
 
 
+LEAVE_GRACE_SECONDS = 3.0  # how long a non-chief worker waits after the exit barrier before it leaves
+
+
 class TimeBoxReached(Exception):
     """Raised after ``--stop-after-epochs`` epochs, once the backup of the last epoch is written."""
 
@@ -476,6 +479,10 @@ class Run:
         try:
             if self._ended:
                 self.from_chief([0.0])  # the barrier
+                if not self.is_chief:
+                    # A worker that leaves the moment its part of the barrier is done can close its socket while the
+                    # chief still receives from it ("Socket closed" on the chief, under load): let the chief finish.
+                    time.sleep(LEAVE_GRACE_SECONDS)
             else:
                 code = 1
         except Exception as error:  # noqa: BLE001  (a worker that died already: leave anyway)
