@@ -32,6 +32,8 @@ demo: venv
 	$(BIN)/python -c "import zoo; from zoo.data import fsdd; clip = fsdd.local_recording('7_jackson_0.wav'); print('fsdd-gru, 7_jackson_0.wav of the FSDD test split:', zoo.pipeline('fsdd-gru')(clip) if clip else 'skipped (no fsdd/ in ZOO_DATA_DIR)')"
 	$(BIN)/python -c "import zoo; from zoo.data import mnist; t = mnist.load('test', limit=10); print('MNIST test digits:', t.labels.tolist()); print('mnist-row-lstm reads:', [int(r['label']) for r in zoo.pipeline('mnist-row-lstm')(list(t.images))])"
 	$(BIN)/zoo predict jsb-chorales-lstm --seed-chorale 0 --out "$${TMPDIR:-/tmp}/chorale.mid"
+	$(BIN)/zoo predict shakespeare-char-lstm "ROMEO:" --max-chars 200 --seed 0
+	$(BIN)/python -c "import zoo; from zoo.data import captcha; t = captcha.load('test', limit=5); print('captcha test labels:', list(t.labels)); print('captcha-crnn-ctc reads:', [r['text'] for r in zoo.pipeline('captcha-crnn-ctc')(list(t.images))])"
 
 test: venv
 	$(BIN)/python -m pytest -q -ra --durations=15 -n 2 --dist loadfile  # two workers, one test file each at a time
