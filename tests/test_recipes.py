@@ -32,6 +32,7 @@ CASES = {  # recipe: (model, its own tiny options); every stage uses only the --
     "train_row_reader.py": ("mnist-row-lstm", ["--limit-train", "256", "--limit-dev", "64", "--batch-size", "32"]),
     "train_ctc_reader.py": ("captcha-crnn-ctc", ["--limit-train", "32", "--limit-dev", "8", "--batch-size", "16"]),
     "train_chorale_composer.py": ("jsb-chorales-lstm", ["--limit-train", "3", "--limit-dev", "2", "--batch-size", "8"]),
+    "train_forecaster.py": ("etth1-segrnn-h96", ["--limit-train", "64", "--limit-dev", "32", "--batch-size", "16"]),
     "train_char_language_model.py": ("shakespeare-char-lstm", ["--limit-train", "3000", "--limit-dev", "300",
                                                                "--batch-size", "8", "--seq-len", "32"]),
 }
