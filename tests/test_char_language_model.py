@@ -215,5 +215,7 @@ def test_cli_streams_a_continuation_and_refuses_what_it_cannot_read(capsys, monk
     monkeypatch.setattr("sys.stdin", io.StringIO("KING RICHARD:\n"))  # prompts may come on stdin with options
     assert cli.main(["predict", NAME, "--max-chars", "60", "--seed", "3"]) == 0
     assert capsys.readouterr().out == printed
+    assert cli.main(["predict", NAME, "KING RICHARD:", "--max-chars", "60", "--seed", "3", "--temperature", "1.3"]) == 0
+    assert capsys.readouterr().out == lm.generate("KING RICHARD:", 60, temperature=1.3, seed=3) + "\n"
     assert cli.main(["predict", NAME, "KING ¿"]) == 2
     assert "does not know: '¿'" in capsys.readouterr().err

@@ -51,6 +51,12 @@ def test_options_may_stand_between_the_name_and_the_inputs_and_a_terminal_sees_o
     assert out.stderr == "", f"the CLI prints only its answer unless --verbose: {out.stderr[:500]}"
 
 
+def test_python_dash_m_zoo_is_the_zoo_command():
+    out = subprocess.run([sys.executable, "-m", "zoo", "list", "captcha-*"], capture_output=True, text=True, cwd=ROOT)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split()[0] == "captcha-crnn-ctc" and out.stdout.count("\n") == 1
+
+
 def test_info_prints_the_card_as_json(run_zoo):
     out = run_zoo("info", "imdb-bigru")
     card = json.loads(out.stdout)

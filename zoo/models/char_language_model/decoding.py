@@ -8,7 +8,7 @@ draws the same characters one call at a time, so it can hand each out as soon as
 from __future__ import annotations
 
 from zoo.decoding import StepModel, sample
-from zoo.models.char_language_model.model import PAD_ID, TOKENS, UNK_ID, network_parts
+from zoo.models.char_language_model.model import PAD_ID, TOKENS, UNK_ID, alphabet, network_parts
 
 
 def runtime(model) -> "CharStep":
@@ -35,8 +35,7 @@ class CharStep(StepModel):
     def __init__(self, model):
         self.model = model
         _, self.embedding, self.lstms, self.logits = network_parts(model)
-        vocabulary = model.get_layer("characters").get_vocabulary()
-        self.characters = ["", ""] + [str(c) for c in vocabulary[2:]]  # id -> character; pad and unknown write nothing
+        self.characters = ["", ""] + alphabet(model)  # id -> character; padding and unknown write nothing
         self._functions = {}
 
     def state_specs(self) -> dict:

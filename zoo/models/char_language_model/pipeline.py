@@ -19,9 +19,9 @@ class CharLanguageModelPipeline(Pipeline):
     @property
     def characters(self) -> str:
         """The characters the model knows (its alphabet), in id order."""
-        from zoo.models.char_language_model.model import alphabet
+        from zoo.models.char_language_model.decoding import runtime
 
-        return "".join(alphabet(self.model))
+        return "".join(runtime(self.model).characters)  # read from the model once, with its decoder
 
     def _check_text(self, text, what: str) -> str:
         if isinstance(text, bytes):
@@ -33,11 +33,12 @@ class CharLanguageModelPipeline(Pipeline):
             raise TypeError(f"Expected the {what} to be a str, got {type(text).__name__}: {text!r:.60}.")
         if not text:
             raise ValueError(f"The {what} is empty; give at least one character.")
-        unknown = sorted(set(text) - set(self.characters))
+        known = self.characters
+        unknown = sorted(set(text) - set(known))
         if unknown:
             shown = ", ".join(repr(c) for c in unknown[:10]) + (" ..." if len(unknown) > 10 else "")
             raise ValueError(f"The {what} has {len(unknown)} character(s) the model does not know: {shown}. "
-                             f"It knows these {len(self.characters)}: {self.characters!r}.")
+                             f"It knows these {len(known)}: {known!r}.")
         return text
 
     def _checked_options(self, max_chars, temperature, top_k, top_p, seed) -> dict:
