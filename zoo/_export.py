@@ -101,5 +101,30 @@ def convert_to_tflite(function, input_signature, path: str) -> str:
     return path
 
 
+def convert_step_to_tflite(step, path: str, *, token: str, probabilities: str) -> dict:
+    """TFLite of one step of a generator that a mobile app loops itself; returns its inputs and outputs, described.
+
+    ``step`` has ``advance(ids, state) -> (logits, state)`` and ``state_specs()`` (name -> (shape without the
+    batch axis, dtype), in the state's order), as the generators' decoding steps do. The model's inputs are
+    ``token`` (int32 ``[1]``) and the states by name (``[1, *shape]``); its outputs are ``output_0``, the next
+    token's probabilities (``probabilities`` says what they are over), then the new states in the same order.
+    The returned ``{"inputs": ..., "outputs": ...}`` goes into the side file that describes the loop.
+    """
+    import tensorflow as tf
+
+    specs = step.state_specs()
+
+    def one_step(token_id, *state):
+        logits, state = step.advance(token_id, state)
+        return (tf.nn.softmax(logits, axis=-1), *state)
+
+    signature = [tf.TensorSpec([1], tf.int32, name=token)] + [
+        tf.TensorSpec([1, *shape], dtype, name=name) for name, (shape, dtype) in specs.items()]
+    convert_to_tflite(one_step, signature, path)
+    return {"inputs": {token: {"dtype": "int32", "shape": [1]},
+                       **{name: {"dtype": dtype, "shape": [1, *shape]} for name, (shape, dtype) in specs.items()}},
+            "outputs": {"output_0": probabilities, **{f"output_{i + 1}": f"the new {name}" for i, name in enumerate(specs)}}}
+
+
 __all__ = ["EXPORT_FORMATS", "export_folder", "replacing_folder", "write_lines", "write_json", "write_saved_model",
-           "convert_to_tflite"]
+           "convert_to_tflite", "convert_step_to_tflite"]

@@ -48,29 +48,17 @@ def export_tflite(spec, model, out_dir: str) -> str:
     """
     import os
 
-    import tensorflow as tf
-
-    from zoo._export import convert_to_tflite, write_json
+    from zoo._export import convert_step_to_tflite, write_json
     from zoo.models.char_language_model.decoding import CharStep
     from zoo.models.char_language_model.model import alphabet
 
-    step = CharStep(model)
-    specs = step.state_specs()
-
-    def one_step(char_id, *state):
-        logits, state = step.advance(char_id, state)
-        return (tf.nn.softmax(logits, axis=-1), *state)
-
-    signature = [tf.TensorSpec([1], tf.int32, name="char_id")] + [
-        tf.TensorSpec([1, *shape], dtype, name=name) for name, (shape, dtype) in specs.items()]
-    path = convert_to_tflite(one_step, signature, os.path.join(out_dir, f"{spec.name}.tflite"))
+    path = os.path.join(out_dir, f"{spec.name}.tflite")
+    described = convert_step_to_tflite(CharStep(model), path, token="char_id",
+                                       probabilities="the next character's probabilities, float32 [1, vocabulary]")
     write_json(os.path.join(out_dir, "generator.json"), {
         "characters": alphabet(model),
         "ids": "id 2 + i is characters[i]; 0 (padding) and 1 (unknown) are never fed nor drawn",
-        "inputs": {"char_id": {"dtype": "int32", "shape": [1]},
-                   **{name: {"dtype": dtype, "shape": [1, *shape]} for name, (shape, dtype) in specs.items()}},
-        "outputs": {"output_0": "the next character's probabilities, float32 [1, vocabulary]",
-                    **{f"output_{i + 1}": f"the new {name}" for i, name in enumerate(specs)}},
+        **described,
         "loop": ["start with every state at zeros", "feed the prompt's characters one by one, keeping the states",
                  "after the prompt's last character: draw the next character from output_0 (set ids 0 and 1 to "
                  "probability 0; for a temperature T, raise the probabilities to the power 1/T and renormalize), "

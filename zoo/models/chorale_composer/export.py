@@ -49,32 +49,24 @@ def export_tflite(spec, model, out_dir: str) -> str:
     import os
 
     import numpy as np
-    import tensorflow as tf
 
-    from zoo._export import convert_to_tflite, write_json
+    from zoo._export import convert_step_to_tflite, write_json
     from zoo.models.chorale_composer.decoding import ComposerStep
 
     step = ComposerStep(model)
     specs = step.state_specs()
-
-    def one_step(note, *state):
-        logits, state = step.advance(note, state)
-        return (tf.nn.softmax(logits, axis=-1), *state)
-
-    signature = [tf.TensorSpec([1], tf.int32, name="note")] + [
-        tf.TensorSpec([1, *shape], dtype, name=name) for name, (shape, dtype) in specs.items()]
-    path = convert_to_tflite(one_step, signature, os.path.join(out_dir, f"{spec.name}.tflite"))
+    path = os.path.join(out_dir, f"{spec.name}.tflite")
+    described = convert_step_to_tflite(step, path, token="note",
+                                       probabilities="the next note's probabilities, float32 [1, 47]")
     write_json(os.path.join(out_dir, "composer.json"), {
         "notes": "class 0 is a rest; class c (1..46) is MIDI pitch c + 35; a chord is 4 notes (soprano, alto, tenor, "
                  "bass), a 16th note long; a chorale is its chords unrolled voice by voice",
-        "inputs": {"note": {"dtype": "int32", "shape": [1]},
-                   **{name: {"dtype": dtype, "shape": [1, *shape]} for name, (shape, dtype) in specs.items()}},
+        "inputs": described["inputs"],
         "state": {"notes": "the embeddings of the last notes, oldest first, that the causal convolution reads",
                   "phase": "the voice of the note fed (0 soprano, 1 alto, 2 tenor, 3 bass)",
                   "context": "the last LSTM layer's output for the current chord",
                   "h1, c1, ...": "the LSTM states (the LSTMs step once per chord, after its bass note)"},
-        "outputs": {"output_0": "the next note's probabilities, float32 [1, 47]",
-                    **{f"output_{i + 1}": f"the new {name}" for i, name in enumerate(specs)}},
+        "outputs": described["outputs"],
         "loop": ["start from the state zoo's ComposerStep.zero_state gives (initial_state.json: the LSTMs after "
                  "one chord of zeros)", "feed the seed's notes one by one, keeping the states",
                  "after the seed's last note: draw the next note from output_0 (divide the log-probabilities by a "
