@@ -41,6 +41,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--out", metavar="MID", default=None, help="jsb-chorales-lstm: write the chorale as a MIDI file here")
     p.add_argument("--max-chars", type=int, default=None, metavar="N",
                    help="shakespeare-char-lstm: characters to write after each prompt (default 300)")
+    p.add_argument("--max-words", type=int, default=None, metavar="N",
+                   help="imdb-lm-lstm: words to write at most after each prompt (default 50)")
     p.add_argument("--temperature", type=float, default=None, help="generators: sampling temperature")
     p.add_argument("--seed", type=int, default=None, help="generators: random seed (the same seed, the same output)")
 
@@ -151,11 +153,12 @@ def _info(args, zoo) -> int:
 
 def _predict(args, zoo) -> int:
     options = {k: v for k, v in (("seed_chorale", args.seed_chorale), ("out", args.out), ("plot", args.plot),
-                                 ("max_chars", args.max_chars), ("temperature", args.temperature), ("seed", args.seed))
+                                 ("max_chars", args.max_chars), ("max_words", args.max_words),
+                                 ("temperature", args.temperature), ("seed", args.seed))
                if v is not None}
     # Inputs come from the arguments, else from stdin, unless a family option stands in for them (--seed-chorale,
-    # --out): generation settings (--max-chars, --temperature, --seed) do not, prompts may still come on stdin.
-    stand_ins = set(options) - {"max_chars", "temperature", "seed"}
+    # --out): generation settings (--max-chars, --max-words, --temperature, --seed) do not, prompts may still come on stdin.
+    stand_ins = set(options) - {"max_chars", "max_words", "temperature", "seed"}
     texts = args.texts or ([] if stand_ins else [line.rstrip("\n") for line in sys.stdin if line.strip()])
     if not texts and not stand_ins:
         raise ValueError("give texts as arguments or as lines on stdin.")

@@ -9,7 +9,8 @@ in Python, in a ``tf.function`` and in an exported SavedModel:
 * `greedy`: the most likely token at every step;
 * `beam_search`: the best of ``beam_width`` hypotheses per row, by GNMT-normalized log-probability
   (`length_normalization`); width 1 is exactly `greedy`;
-* `sample`: temperature, top-k and nucleus (top-p) sampling with stateless, seeded random ops.
+* `sample`: temperature, top-k and nucleus (top-p) sampling with stateless, seeded random ops;
+  `sample_stream` hands out the same tokens one by one, as each is drawn (a batch of one).
 
 They return a `Decoded` (ids, lengths, scores, the step's extras such as attention weights, stacked).
 CTC models (per-step probabilities with a blank) are decoded by `ctc_decode` (greedy or prefix beam
@@ -31,10 +32,10 @@ from __future__ import annotations
 
 from zoo.decoding.ctc import CTCDecoded, ctc_collapse, ctc_decode
 from zoo.decoding.options import MAX_BEAM_WIDTH, check_options
-from zoo.decoding.sampling import sample
+from zoo.decoding.sampling import sample, sample_stream
 from zoo.decoding.search import allowed, beam_search, greedy, length_normalization
 from zoo.decoding.step import Decoded, StepModel
 from zoo.decoding.tokens import SpecialTokens
 
 __all__ = ["MAX_BEAM_WIDTH", "CTCDecoded", "Decoded", "SpecialTokens", "StepModel", "allowed", "beam_search", "check_options",
-           "ctc_collapse", "ctc_decode", "greedy", "length_normalization", "sample"]
+           "ctc_collapse", "ctc_decode", "greedy", "length_normalization", "sample", "sample_stream"]

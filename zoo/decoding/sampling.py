@@ -57,3 +57,37 @@ def sampler(*, temperature=1.0, top_k=None, top_p=None, seed=0):
         return tf.gather(indices, tf.cast(pick, tf.int32), batch_dims=1)
 
     return choose
+
+
+def sample_stream(model, inputs, *, max_length: int, temperature=1.0, top_k=None, top_p=None, seed=0):
+    """Yields, one by one as each is drawn, the tokens `sample` writes for a batch of one row (Python ints).
+
+    The same steps, options and seeds ``(seed, t)`` as `sample`, so the tokens are ``sample(...).ids[0]``
+    up to its length: at most ``max_length``, ending with ``model.tokens.end`` when the model writes it.
+    For a generator that shows its output as it is written (``zoo predict``, a chat-like loop).
+    """
+    import tensorflow as tf
+
+    from zoo.decoding.search import _check_python_options, allowed
+
+    _check_python_options(max_length=max_length, temperature=temperature, seed=seed)
+    check_options(top_k=top_k, top_p=top_p)
+    compiled = vars(model).setdefault("_sample_stream", {})  # (top_k, top_p) -> (start, one step), compiled once each
+    if (top_k, top_p) not in compiled:
+        def one(ids, state, memory, t, bound, temperature, seed):
+            log_probs, state, _ = model.step(ids, state, memory)
+            log_probs = allowed(model, log_probs, t, bound)
+            return sampler(temperature=temperature, top_k=top_k, top_p=top_p, seed=seed)(log_probs, t), state
+
+        compiled[(top_k, top_p)] = (tf.function(model.start, reduce_retracing=True),
+                                    tf.function(one, reduce_retracing=True))
+    start, one = compiled[(top_k, top_p)]
+    state, memory = start(inputs)
+    ids, bound = tf.fill([1], model.tokens.start), tf.fill([1], max_length)
+    temperature, seed = tf.constant(temperature, tf.float32), tf.constant(seed, tf.int64)
+    for t in range(max_length):
+        ids, state = one(ids, tuple(state), tuple(memory), tf.constant(t), bound, temperature, seed)
+        token = int(ids[0])
+        yield token
+        if token == model.tokens.end:
+            return
