@@ -100,6 +100,8 @@ def parse_args(argv=None):
     parser.add_argument("--eval-limit", type=int, default=None, help="score only the first N validation reviews (smoke tests)")
     parser.add_argument("--time-box", type=float, default=None, metavar="MINUTES",
                         help="stop before an epoch that would end later than MINUTES after the start; run again to resume")
+    parser.add_argument("--finish-now", action="store_true",
+                        help="train no further: write the .keras file of the best epoch so far (the run can still resume later)")
     parser.add_argument("--run-dir", default=os.path.join("runs", NAME), help="backup, best weights, history, stage times")
     parser.add_argument("--out", default=os.path.join("runs", NAME, "out"), help="where the .keras file and its figures go")
     return parser.parse_args(argv)
@@ -445,7 +447,9 @@ def main(argv=None):
         network=network, val_stream=val_stream, run_dir=run_dir, args=args, started=started,
         steps_per_epoch=steps_per_epoch, command=command,
     )
-    if not finished:
+    if args.finish_now and not epochs_done:
+        raise SystemExit(f"--finish-now: {run_dir} has no finished epoch to write.")
+    if not finished and not args.finish_now:
         try:
             trainer.fit(
                 stream.dataset(start_step=epochs_done * steps_per_epoch), epochs=args.epochs,
@@ -471,6 +475,7 @@ def main(argv=None):
         "validation": metrics,
         "best_epoch": keep_best.best.get("epoch"),
         "epochs_run": max((s["last_epoch"] or 0 for s in stages), default=0),
+        "finished": finished or f"no: written with --finish-now after epoch {epochs_done} of {args.epochs}",
         "train_seconds": round(sum(s["train_seconds"] for s in stages)),
         "stages": len(stages),
         "config": {

@@ -77,3 +77,22 @@ def test_padding_does_not_change_the_prediction(built):
 def test_builder_rejects_unknown_cell():
     with pytest.raises(ValueError, match="cell must be one of"):
         zoo.build("imdb-gru", cell="transformer")
+
+
+@pytest.mark.parametrize("cell, bidirectional", [("lstm", False), ("gru", True)])
+def test_a_classifier_that_trims_padding_scores_as_one_that_reads_it(cell, bidirectional):
+    import keras
+    import tensorflow as tf
+
+    from zoo.models.text_classifier.model import build_text_classifier
+
+    keras.utils.set_random_seed(0)
+    args = dict(cell=cell, units=8, bidirectional=bidirectional, embedding_dim=4, sequence_length=6, head_length=2,
+                vocabulary=list("abcdefghij"))
+    padded, trimmed = build_text_classifier(**args), build_text_classifier(**args, trim=True)
+    trimmed.set_weights(padded.get_weights())
+    texts = tf.constant(["a b", "c d e f g h i j", "j"])  # the middle one is longer than sequence_length
+    np.testing.assert_allclose(np.asarray(trimmed(texts)), np.asarray(padded(texts)), atol=1e-6)
+    crop = keras.Model(trimmed.input, trimmed.get_layer("crop").output)
+    assert np.asarray(crop(tf.constant(["a b", "j"]))).tolist() == [[2, 3], [11, 0]]
+    assert np.asarray(crop(texts)).shape == (3, 6)

@@ -46,18 +46,21 @@ class HeadTailCrop(keras.layers.Layer):
 
     Reviews often state their verdict at the end, so keeping the tail beats plain truncation.
     Input: int token ids padded with 0 at the end, shape ``(batch, time)``. Output: ``(batch, length)``
-    padded with 0.
+    padded with 0; with ``trim=True``, ``(batch, min(length, longest row))``, so a batch of short texts
+    costs a recurrent layer only the steps it needs (masked padding changes no result).
 
     Example:
         >>> HeadTailCrop(length=4, head=1)(np.array([[1, 2, 3, 4, 5, 6]]))  # -> [[1, 4, 5, 6]]
+        >>> HeadTailCrop(length=4, head=1, trim=True)(np.array([[7, 8, 0]]))  # -> [[7, 8]]
     """
 
-    def __init__(self, length: int, head: int, **kwargs):
+    def __init__(self, length: int, head: int, trim: bool = False, **kwargs):
         super().__init__(**kwargs)
         if not 0 <= head <= length:
             raise ValueError(f"head must be in [0, length={length}], got {head}.")
         self.length = int(length)
         self.head = int(head)
+        self.trim = bool(trim)
 
     def call(self, ids):
         ids = ops.cast(ids, "int32")
@@ -68,13 +71,16 @@ class HeadTailCrop(keras.layers.Layer):
         tail_start = n - (self.length - self.head)
         cropped = ops.where(j < self.head, j, tail_start + j - self.head)
         index = ops.where(n > self.length, cropped, j)
-        return ops.take_along_axis(ids, index, axis=1)
+        out = ops.take_along_axis(ids, index, axis=1)
+        if self.trim:
+            out = out[:, : ops.maximum(ops.minimum(ops.max(n), self.length), 1)]
+        return out
 
     def compute_output_shape(self, input_shape):
-        return (input_shape[0], self.length)
+        return (input_shape[0], None if self.trim else self.length)
 
     def get_config(self):
-        return {**super().get_config(), "length": self.length, "head": self.head}
+        return {**super().get_config(), "length": self.length, "head": self.head, "trim": self.trim}
 
 
 @keras.saving.register_keras_serializable(package="zoo")

@@ -15,9 +15,10 @@ def predict_proba(model, texts: list[str], *, batch_size: int = 256, progress: b
     from zoo._predict import predict_batched
 
     forward = compiled_forward(model)
-    # Every text is cropped or padded to the same length inside the model, so batches keep the given order.
+    # Texts of similar length go together (results come back in the given order): a model that trims its
+    # padding then reads each batch only as far as its longest text.
     out = predict_batched(texts, lambda batch: np.asarray(forward(tf.constant(batch))).reshape(-1),
-                          batch_size=batch_size, progress=progress, desc=desc, unit="text")
+                          batch_size=batch_size, length=len, progress=progress, desc=desc, unit="text")
     return np.asarray(out, np.float32)
 
 
@@ -68,7 +69,9 @@ class TextClassificationPipeline(Pipeline):
 
         batch, _ = as_text_batch(texts)
         to_ids = per_model(self.model, "token_ids", _token_id_model)
-        return np.asarray(to_ids(tf.constant(batch)), dtype=np.int32)
+        ids = np.asarray(to_ids(tf.constant(batch)), dtype=np.int32)
+        length = self.model.get_layer("crop").length  # a trimming model reads fewer; the TFLite input is always this wide
+        return np.pad(ids, [(0, 0), (0, length - ids.shape[1])])
 
 
 def _token_id_model(model):
