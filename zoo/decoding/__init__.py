@@ -1,6 +1,7 @@
 """Generation, shared by every generator of the zoo: a family writes one decoder step, the searches are here.
 
-A family implements a `StepModel` once, from its model's layers: ``start(inputs) -> (state, memory)``
+A family implements a `StepModel` once, from its model's layers (`LSTMStepModel` when it continues a prompt
+with stacked LSTMs): ``start(inputs) -> (state, memory)``
 and ``step(token_ids, state, memory) -> (log_probs, state, extras)``, plus its token conventions
 (`SpecialTokens`, the ids never written, the minimum length, whether the last step forces ``end``).
 Every search then works with it, batched and in the graph (``tf.while_loop``), so the same code runs
@@ -34,8 +35,8 @@ from zoo.decoding.ctc import CTCDecoded, ctc_collapse, ctc_decode
 from zoo.decoding.options import MAX_BEAM_WIDTH, check_options
 from zoo.decoding.sampling import sample, sample_stream
 from zoo.decoding.search import allowed, beam_search, greedy, length_normalization
-from zoo.decoding.step import Decoded, StepModel
+from zoo.decoding.step import Decoded, LSTMStepModel, StepModel
 from zoo.decoding.tokens import SpecialTokens
 
-__all__ = ["MAX_BEAM_WIDTH", "CTCDecoded", "Decoded", "SpecialTokens", "StepModel", "allowed", "beam_search", "check_options",
+__all__ = ["MAX_BEAM_WIDTH", "CTCDecoded", "Decoded", "LSTMStepModel", "SpecialTokens", "StepModel", "allowed", "beam_search", "check_options",
            "ctc_collapse", "ctc_decode", "greedy", "length_normalization", "sample", "sample_stream"]

@@ -71,3 +71,57 @@ class Decoded(NamedTuple):
     lengths: Any
     scores: Any
     extras: tuple
+
+
+class LSTMStepModel(StepModel):
+    """A `StepModel` over stacked LSTM cells that continues a prompt: the language models' step.
+
+    Subclasses set ``lstms`` (the LSTM layers, bottom first) and write ``advance(ids, state) -> (logits, new
+    state)`` with `run_cells`, ``start(inputs) -> (state, (last prompt token,))`` and ``generate_graph(prompt,
+    length, *, temperature, top_k, top_p, seed)`` (a tf.string prompt -> the text, as TF ops). The state is
+    ``h1, c1, h2, c2, ...``; the first step is fed the prompt's last token (the memory) in place of
+    ``tokens.start``.
+    """
+
+    lstms: list = []
+
+    def state_specs(self) -> dict:
+        """Name -> (shape without the batch axis, dtype) of each state tensor: ``h1, c1, h2, c2, ...``."""
+        specs = {}
+        for i, lstm in enumerate(self.lstms):
+            specs[f"h{i + 1}"] = specs[f"c{i + 1}"] = ((lstm.units,), "float32")
+        return specs
+
+    def zero_state(self, batch):
+        import tensorflow as tf
+
+        return tuple(tf.zeros([batch, lstm.units]) for lstm in self.lstms for _ in range(2))
+
+    def run_cells(self, x, state):
+        """One step of every LSTM (no dropout) on inputs ``(batch, features)``: the top output and the new state."""
+        new_state = []
+        for i, lstm in enumerate(self.lstms):
+            x, (h, c) = lstm.cell(x, [state[2 * i], state[2 * i + 1]], training=False)
+            new_state += [h, c]
+        return x, tuple(new_state)
+
+    def step(self, ids, state, memory):
+        import tensorflow as tf
+
+        ids = tf.where(tf.equal(ids, self.tokens.start), memory[0], ids)
+        logits, state = self.advance(ids, state)
+        return tf.nn.log_softmax(logits, axis=-1), state, ()
+
+    def generate(self, prompt: str, length: int, *, temperature: float, top_k, top_p, seed: int) -> str:
+        """``generate_graph`` in a cached ``tf.function`` (one per top-k/top-p setting); Python in and out."""
+        import tensorflow as tf
+
+        functions = vars(self).setdefault("_generate", {})
+        if (top_k, top_p) not in functions:
+            functions[(top_k, top_p)] = tf.function(
+                lambda p, n, t, s: self.generate_graph(p, n, temperature=t, top_k=top_k, top_p=top_p, seed=s),
+                input_signature=[tf.TensorSpec([], tf.string), tf.TensorSpec([], tf.int32),
+                                 tf.TensorSpec([], tf.float32), tf.TensorSpec([], tf.int64)])
+        out = functions[(top_k, top_p)](tf.constant(prompt), tf.constant(length, tf.int32),
+                                        tf.constant(temperature, tf.float32), tf.constant(seed, tf.int64))
+        return out.numpy().decode("utf-8")

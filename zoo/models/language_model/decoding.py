@@ -12,7 +12,7 @@ first written after a prompt that ends a sentence start with a capital, and so d
 
 from __future__ import annotations
 
-from zoo.decoding import SpecialTokens, StepModel, sample, sample_stream
+from zoo.decoding import LSTMStepModel, SpecialTokens, sample, sample_stream
 from zoo.models.language_model.model import EOS_ID, OOV_ID, PAD_ID, forward, network_parts
 
 # <eos> ends a review; the start marker is an id past every vocabulary, replaced by the prompt's last token.
@@ -78,13 +78,14 @@ class ReviewText:
         return tf.strings.reduce_join(tf.strings.join([spaces, words]))
 
 
-class WordStep(StepModel):
+class WordStep(LSTMStepModel):
     """The word model one token at a time.
 
     ``start(ids)`` reads a framed prompt's ids ``(batch, S >= 1)`` (``<eos>`` then the prompt's tokens): the
     LSTMs run over all but the last token, which is the memory fed to the first step in place of
-    ``tokens.start``. ``step`` gives the next token's log-probabilities and the new LSTM states
-    (``h1, c1, ...``). Padding and ``[UNK]`` are never written; ``<eos>`` ends the text, after at least one token.
+    ``tokens.start``. ``step`` (`LSTMStepModel`'s) gives the next token's log-probabilities and the new LSTM
+    states (``h1, c1, ...``). Padding and ``[UNK]`` are never written; ``<eos>`` ends the text, after at least
+    one token. ``generate`` (`LSTMStepModel`'s) runs `generate_graph` compiled.
     """
 
     tokens = TOKENS
@@ -97,30 +98,14 @@ class WordStep(StepModel):
         self.parts, self.layers = network_parts(model)
         self.lstms = [self.parts[f"lstm_{i}"] for i in range(1, self.layers + 1)]
         self.text = ReviewText(model.get_layer("vectorize").get_vocabulary())
-        self._functions = {}
-
-    def state_specs(self) -> dict:
-        """Name -> (shape without the batch axis, dtype) of each state tensor: ``h1, c1, h2, c2, ...``."""
-        specs = {}
-        for i, lstm in enumerate(self.lstms):
-            specs[f"h{i + 1}"] = specs[f"c{i + 1}"] = ((lstm.units,), "float32")
-        return specs
-
-    def zero_state(self, batch):
-        import tensorflow as tf
-
-        return tuple(tf.zeros([batch, lstm.units]) for lstm in self.lstms for _ in range(2))
 
     def advance(self, ids, state):
         """One token id per row ``(batch,)`` -> the next token's logits ``(batch, vocabulary)``, new state."""
         import tensorflow as tf
 
         embedding = self.parts["embedding"]
-        x, new_state = tf.gather(embedding.embeddings, ids), []
-        for i, lstm in enumerate(self.lstms):
-            x, (h, c) = lstm.cell(x, [state[2 * i], state[2 * i + 1]], training=False)
-            new_state += [h, c]
-        return embedding(self.parts["projection"](x), reverse=True), tuple(new_state)
+        x, state = self.run_cells(tf.gather(embedding.embeddings, ids), state)
+        return embedding(self.parts["projection"](x), reverse=True), state
 
     def start(self, ids):
         import tensorflow as tf
@@ -131,13 +116,6 @@ class WordStep(StepModel):
                         lambda: tuple(forward(self.parts, heads, layers=self.layers, training=False)[1]),
                         lambda: self.zero_state(tf.shape(ids)[0]))
         return state, (ids[:, -1],)
-
-    def step(self, ids, state, memory):
-        import tensorflow as tf
-
-        ids = tf.where(tf.equal(ids, TOKENS.start), memory[0], ids)
-        logits, state = self.advance(ids, state)
-        return tf.nn.log_softmax(logits, axis=-1), state, ()
 
     # --- Text in, text out ---
 
@@ -163,20 +141,6 @@ class WordStep(StepModel):
         import tensorflow as tf
 
         return tf.strings.regex_full_match(prompt, PROMPT_ENDS_SENTENCE) | tf.equal(tf.shape(ids)[1], 1)
-
-    def generate(self, prompt: str, max_words: int, *, temperature: float, top_k, top_p, seed: int) -> str:
-        """`generate_graph` in a cached ``tf.function`` (one per top-k/top-p setting); Python in and out."""
-        import tensorflow as tf
-
-        key = ("generate", top_k, top_p)
-        if key not in self._functions:
-            self._functions[key] = tf.function(
-                lambda p, n, t, s: self.generate_graph(p, n, temperature=t, top_k=top_k, top_p=top_p, seed=s),
-                input_signature=[tf.TensorSpec([], tf.string), tf.TensorSpec([], tf.int32),
-                                 tf.TensorSpec([], tf.float32), tf.TensorSpec([], tf.int64)])
-        out = self._functions[key](tf.constant(prompt), tf.constant(max_words, tf.int32),
-                                   tf.constant(temperature, tf.float32), tf.constant(seed, tf.int64))
-        return out.numpy().decode("utf-8")
 
     def stream(self, prompt: str, max_words: int, *, temperature: float, top_k, top_p, seed: int):
         """Yields the pieces of text `generate` adds after ``prompt`` (``" word"``, ``"!"``), as each is drawn.
