@@ -69,13 +69,18 @@ class LanguageModelPipeline(GeneratorPipeline):
         As in the card's evaluation: every token (words, ``[UNK]`` for unknown words, ``!``/``?`` and the
         closing ``<eos>``) is predicted from all before it, from a zero state; lower is more typical.
         """
-        from zoo.models.language_model.model import encode_reviews, join_reviews, perplexity_of_stream
+        import numpy as np
+        import tensorflow as tf
+
+        from zoo.models.language_model.decoding import runtime
+        from zoo.models.language_model.model import EOS_ID, perplexity_of_stream
 
         text = self._check_text(text, "text")
-        ids = encode_reviews(self.model, [text])[0]
-        if len(ids) == 0:
+        framed = np.asarray(runtime(self.model).prompt_ids(tf.constant(text)))[0]  # <eos> then the tokens
+        if len(framed) < 2:
             raise ValueError(f"The text has no words to score after standardization (punctuation is removed): {text!r:.60}.")
-        return perplexity_of_stream(self.model, join_reviews([ids]), batch_size=1, seq_len=len(ids) + 1)["perplexity"]
+        stream = np.append(framed, EOS_ID)
+        return perplexity_of_stream(self.model, stream, batch_size=1, seq_len=len(stream))["perplexity"]
 
     def predict_command(self, inputs, *, as_json: bool = False, max_words: int = 50, temperature: float = 0.8,
                         seed: int = 0) -> int:
