@@ -2,8 +2,9 @@
 
 The sampler is the zoo's (`zoo.decoding.sample`: temperature, top-k, top-p, stateless seeded draws), in the
 graph, so the SavedModel's ``generate`` signature runs the same loop as `WordStep.generate`; `WordStep.stream`
-draws the same words one call at a time (`zoo.decoding.sample_stream`). A prompt is read the way the model reads a review, after ``<eos>``;
-writing stops at the model's ``<eos>`` (the end of the review) or after ``max_words`` tokens.
+draws the same words one call at a time (`zoo.decoding.sample_stream`). A prompt is read the way the model
+reads a review, after ``<eos>``; writing stops at the model's ``<eos>`` (the end of the review) or after
+``max_words`` tokens.
 
 The text comes back readable: the model writes `StandardizeText`'s tokens (lower case, no punctuation but
 ``!``, ``?`` and apostrophes), so ``!`` and ``?`` join the word before them, the word after them and the
