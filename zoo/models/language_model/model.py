@@ -263,7 +263,7 @@ def evaluate(model, *, split: str = "test", limit: int | None = None, batch_size
 
     Args:
         model: the full model (text input, from :func:`build_language_model`) or a saved one.
-        split: an IMDB split; the card uses ``"test"`` (25,000 reviews, ~6.8 M tokens).
+        split: an IMDB split; the card uses ``"test"`` (25,000 reviews, 5,773,972 tokens scored).
         limit: score only the first ``limit`` reviews of the split.
 
     Returns:
