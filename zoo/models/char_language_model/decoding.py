@@ -7,7 +7,7 @@ draws the same characters one call at a time, so it can hand each out as soon as
 
 from __future__ import annotations
 
-from zoo.decoding import StepModel, sample
+from zoo.decoding import LSTMStepModel, sample, sample_stream
 from zoo.models.char_language_model.model import PAD_ID, TOKENS, UNK_ID, alphabet, network_parts
 
 
@@ -18,7 +18,7 @@ def runtime(model) -> "CharStep":
     return per_model(model, "char_step", CharStep)
 
 
-class CharStep(StepModel):
+class CharStep(LSTMStepModel):
     """The character model one character at a time.
 
     ``start(ids)`` reads a prompt's ids ``(batch, S >= 1)``: the LSTMs run over all but the last character and
@@ -36,29 +36,13 @@ class CharStep(StepModel):
         self.model = model
         _, self.embedding, self.lstms, self.logits = network_parts(model)
         self.characters = ["", ""] + alphabet(model)  # id -> character; padding and unknown write nothing
-        self._functions = {}
-
-    def state_specs(self) -> dict:
-        """Name -> (shape without the batch axis, dtype) of each state tensor: ``h1, c1, h2, c2, ...``."""
-        specs = {}
-        for i, lstm in enumerate(self.lstms):
-            specs[f"h{i + 1}"] = specs[f"c{i + 1}"] = ((lstm.units,), "float32")
-        return specs
-
-    def zero_state(self, batch):
-        import tensorflow as tf
-
-        return tuple(tf.zeros([batch, lstm.units]) for lstm in self.lstms for _ in range(2))
 
     def advance(self, ids, state):
         """One character id per row ``(batch,)`` -> the next character's logits ``(batch, vocabulary)``, new state."""
         import tensorflow as tf
 
-        x, new_state = tf.gather(self.embedding.embeddings, ids), []
-        for i, lstm in enumerate(self.lstms):
-            x, (h, c) = lstm.cell(x, [state[2 * i], state[2 * i + 1]], training=False)
-            new_state += [h, c]
-        return self.logits(x), tuple(new_state)
+        x, state = self.run_cells(tf.gather(self.embedding.embeddings, ids), state)
+        return self.logits(x), state
 
     def start(self, ids):
         import tensorflow as tf
@@ -73,13 +57,6 @@ class CharStep(StepModel):
         _, state = tf.while_loop(lambda t, state: t < tf.shape(heads)[0], body,
                                  (tf.constant(0), self.zero_state(tf.shape(ids)[0])))
         return state, (ids[:, -1],)
-
-    def step(self, ids, state, memory):
-        import tensorflow as tf
-
-        ids = tf.where(tf.equal(ids, TOKENS.start), memory[0], ids)
-        logits, state = self.advance(ids, state)
-        return tf.nn.log_softmax(logits, axis=-1), state, ()
 
     # --- Text in, text out ---
 
@@ -103,47 +80,13 @@ class CharStep(StepModel):
                          temperature=temperature, top_k=top_k, top_p=top_p, seed=seed)
         return tf.strings.join([prompt, self.ids_to_text(decoded.ids)[0]])
 
-    def generate(self, prompt: str, max_chars: int, *, temperature: float, top_k, top_p, seed: int) -> str:
-        """`generate_graph` in a cached ``tf.function`` (one per top-k/top-p setting); Python in and out."""
-        import tensorflow as tf
-
-        key = ("generate", top_k, top_p)
-        if key not in self._functions:
-            self._functions[key] = tf.function(
-                lambda p, n, t, s: self.generate_graph(p, n, temperature=t, top_k=top_k, top_p=top_p, seed=s),
-                input_signature=[tf.TensorSpec([], tf.string), tf.TensorSpec([], tf.int32),
-                                 tf.TensorSpec([], tf.float32), tf.TensorSpec([], tf.int64)])
-        out = self._functions[key](tf.constant(prompt), tf.constant(max_chars, tf.int32),
-                                   tf.constant(temperature, tf.float32), tf.constant(seed, tf.int64))
-        return out.numpy().decode("utf-8")
-
     def stream(self, prompt: str, max_chars: int, *, temperature: float, top_k, top_p, seed: int):
         """Yields the characters `generate` would write after ``prompt``, one by one, as each is drawn.
 
-        The same draws as `generate` (the same step, options and seeds ``(seed, t)``), so the joined stream
-        equals its continuation.
+        The same draws as `generate` (`zoo.decoding.sample_stream`), so the joined stream equals its continuation.
         """
         import tensorflow as tf
 
-        from zoo.decoding import allowed
-        from zoo.decoding.sampling import sampler
-
-        key = ("stream", top_k, top_p)
-        if key not in self._functions:
-            start = tf.function(lambda p: self.start(self.prompt_ids(p)),
-                                input_signature=[tf.TensorSpec([], tf.string)])
-
-            def one(ids, state, memory, t, temperature, seed):
-                log_probs, state, _ = self.step(ids, state, memory)
-                log_probs = allowed(self, log_probs, t, tf.fill([tf.shape(ids)[0]], tf.int32.max))
-                choose = sampler(temperature=temperature, top_k=top_k, top_p=top_p, seed=seed)
-                return choose(log_probs, t), state
-
-            self._functions[key] = (start, tf.function(one, reduce_retracing=True))
-        start, one = self._functions[key]
-        state, memory = start(tf.constant(prompt))
-        ids = tf.fill([1], TOKENS.start)
-        for t in range(max_chars):
-            ids, state = one(ids, state, memory, tf.constant(t), tf.constant(temperature, tf.float32),
-                             tf.constant(seed, tf.int64))
-            yield self.characters[int(ids[0])]
+        for token in sample_stream(self, self.prompt_ids(tf.constant(prompt)), max_length=max_chars,
+                                   temperature=temperature, top_k=top_k, top_p=top_p, seed=seed):
+            yield self.characters[token]

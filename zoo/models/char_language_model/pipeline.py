@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from zoo._pipeline import Pipeline
+from zoo._pipeline import GeneratorPipeline
 
 
-class CharLanguageModelPipeline(Pipeline):
+class CharLanguageModelPipeline(GeneratorPipeline):
     """Writes text one character at a time after a prompt, and scores text in nats per character.
 
     Example:
@@ -15,6 +15,8 @@ class CharLanguageModelPipeline(Pipeline):
         ...     print(character, end="", flush=True)
         >>> lm.score("To be, or not to be, that is the question.")                  # nats per character
     """
+
+    length_option = "max_chars"
 
     @property
     def characters(self) -> str:
@@ -40,13 +42,6 @@ class CharLanguageModelPipeline(Pipeline):
             raise ValueError(f"The {what} has {len(unknown)} character(s) the model does not know: {shown}. "
                              f"It knows these {len(known)}: {known!r}.")
         return text
-
-    def _checked_options(self, max_chars, temperature, top_k, top_p, seed) -> dict:
-        from zoo.decoding import check_options
-
-        check_options(names={"max_length": "max_chars"}, max_length=max_chars, temperature=temperature, top_k=top_k,
-                      top_p=top_p, seed=seed)
-        return dict(temperature=float(temperature), top_k=top_k, top_p=None if top_p is None else float(top_p), seed=seed)
 
     def generate(self, prompt: str, max_chars: int = 500, *, temperature: float = 1.0, top_k: int | None = None,
                  top_p: float | None = None, seed: int = 0) -> str:
@@ -84,33 +79,7 @@ class CharLanguageModelPipeline(Pipeline):
         nats, count = stream_nats(self.model, character_ids(self.model, text))
         return nats / count
 
-    def __call__(self, prompt, max_chars: int = 500, **options):
-        """`generate` for one prompt, or a list of prompts (one text each)."""
-        if isinstance(prompt, (list, tuple)):
-            return [self.generate(p, max_chars, **options) for p in prompt]
-        return self.generate(prompt, max_chars, **options)
-
-    @staticmethod
-    def format(prompt, text) -> str:
-        return text
-
     def predict_command(self, inputs, *, as_json: bool = False, max_chars: int = 300, temperature: float = 0.8,
                         seed: int = 0) -> int:
         """``zoo predict shakespeare-char-lstm "ROMEO:" --max-chars 300``: prints each prompt's text as it is written."""
-        import json
-        import sys
-
-        if not inputs:
-            raise ValueError(f"{self.spec.name} needs a prompt to continue, e.g. zoo predict {self.spec.name} \"ROMEO:\".")
-        for prompt in inputs:
-            if as_json:
-                text = self.generate(prompt, max_chars, temperature=temperature, seed=seed)
-                print(json.dumps({"prompt": prompt, "text": text}))
-                continue
-            characters = self.stream(prompt, max_chars, temperature=temperature, seed=seed)  # checks before printing
-            sys.stdout.write(prompt)
-            for character in characters:
-                sys.stdout.write(character)
-                sys.stdout.flush()
-            sys.stdout.write("\n")
-        return 0
+        return self._print_as_written(inputs, as_json=as_json, length=max_chars, temperature=temperature, seed=seed)
