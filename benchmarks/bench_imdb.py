@@ -85,7 +85,8 @@ def bench_model(name: str, reviews: list[str], repeats: int) -> dict:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--models", nargs="*", default=zoo.list_models("imdb-*", pretrained=True))
+    classifiers = [n for n in zoo.list_models("imdb-*", pretrained=True) if zoo.info(n)["family"] == "text_classifier"]
+    parser.add_argument("--models", nargs="*", default=classifiers)
     parser.add_argument("--repeats", type=int, default=50)
     args = parser.parse_args(argv)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")

@@ -25,9 +25,10 @@ Steps, top to bottom:
    An "epoch" is a quarter of a pass over the data (about 960 steps), so stages are short:
    `keras.callbacks.BackupAndRestore` saves the model, optimizer and stream position after each
    one, and `--time-box` never starts an epoch that would end after the box.
-5. Keep the weights of the epoch with the lowest validation perplexity, score them, and write
-   `<out>/imdb-lm-lstm.keras` (raw strings in, next-word logits out) and
-   `<out>/imdb-lm-lstm.figures.json` (validation figures, total training time over all stages).
+5. Keep the weights of the epoch with the lowest validation perplexity, score them on the validation
+   reviews and once on the test reviews (`zoo eval`'s scoring), and write `<out>/imdb-lm-lstm.keras`
+   (raw strings in, next-word logits out) and its card (total training time over all stages on it).
+   `--finish-now` does this step at once, from the best epoch so far (the run can still resume later).
 
 Measured on 2 CPU cores (TensorFlow 2.21, batch 64 x 70 tokens): 0.55-0.9 s per step with the
 sampled softmax (5,000-8,000 tokens/s, depending on what else runs), 1.5 s with the full softmax;
@@ -45,7 +46,6 @@ from __future__ import annotations
 import argparse
 import collections
 import datetime
-import hashlib
 import json
 import math
 import os
@@ -397,7 +397,6 @@ def main(argv=None):
     args = parse_args(argv)
     started = time.time()
     import keras
-    import tensorflow as tf
 
     import zoo._progress  # noqa: F401  (imported now, not mid-run: every module a stage needs is loaded at its start)
     import zoo.layers.language_model  # noqa: F401  (registers TiedEmbedding, AddBoundaryTokens)
@@ -460,65 +459,38 @@ def main(argv=None):
             return None
         write_json(os.path.join(run_dir, "finished.json"), {"at": datetime.datetime.now().isoformat(timespec="seconds")})
 
-    # 4. The best epoch's weights, scored on the validation reviews, written as a raw-text model.
+    # 4. The best epoch's weights, scored on the validation reviews, then once on the test reviews (the
+    #    family's evaluator, as `zoo eval` scores them); the checkpoint and its card.
+    from zoo import _checkpoint
+    from zoo._registry import get_spec
+    from zoo._training import hardware
+
+    spec = get_spec(NAME)
     network.load_weights(keep_best.weights_path)
-    metrics = evaluate(model, split="validation", limit=args.eval_limit, progress=False)
-    print(f"validation: {metrics}", flush=True)
-    path = save_model(model, args.out)
+    validation_metrics = evaluate(model, split="validation", limit=args.eval_limit, progress=False)
+    print(f"validation: {validation_metrics}", flush=True)
+    metrics = spec.evaluator_fn()(model, split="test", limit=args.eval_limit)
+    print(f"test: {json.dumps(metrics)}", flush=True)
     stages = read_json(os.path.join(run_dir, "invocations.json"), [])
-    figures = {
-        "name": NAME,
-        "file": os.path.basename(path),
-        "sha256": sha256_of(path),
-        "size_bytes": os.path.getsize(path),
-        "num_params": int(network.count_params()),
-        "validation": metrics,
-        "best_epoch": keep_best.best.get("epoch"),
-        "epochs_run": max((s["last_epoch"] or 0 for s in stages), default=0),
-        "finished": finished or f"no: written with --finish-now after epoch {epochs_done} of {args.epochs}",
-        "train_seconds": round(sum(s["train_seconds"] for s in stages)),
-        "stages": len(stages),
-        "config": {
+    card = _checkpoint.write_checkpoint(
+        spec, model, metrics=metrics, validation=validation_metrics, recipe_command=command,
+        training={
             "vocab_size": args.vocab_size, "embedding_dim": args.embedding_dim, "units": args.units, "layers": args.layers,
             "embedding_dropout": EMBEDDING_DROPOUT, "dropout": DROPOUT, "batch_size": args.batch_size, "seq_len": args.seq_len,
             "num_sampled": trainer.num_sampled, "learning_rate": args.learning_rate, "weight_decay": WEIGHT_DECAY,
             "epochs": args.epochs, "steps_per_epoch": steps_per_epoch, "train_tokens": stream.tokens,
             "train_reviews": len(train), "unlabelled_reviews": len(unsup),
+            "best_epoch": keep_best.best.get("epoch"), "epochs_max": args.epochs,
+            "epochs_run": max((s["last_epoch"] or 0 for s in stages), default=0),
+            "schedule_finished": finished or f"no: written with --finish-now after epoch {epochs_done} of {args.epochs}",
+            "train_seconds": round(sum(s["train_seconds"] for s in stages)),
+            "invocations": [{k: s[k] for k in ("command", "first_epoch", "last_epoch", "train_seconds")} for s in stages],
+            "hardware": hardware(),
         },
-        "recipe_command": command,
-        "versions": {"keras": keras.__version__, "tensorflow": tf.__version__},
-    }
-    write_json(os.path.join(args.out, f"{NAME}.figures.json"), figures)
-    print(json.dumps({k: figures[k] for k in ("file", "size_bytes", "num_params", "validation", "train_seconds")}), flush=True)
-    return figures
-
-
-MAX_CHECKPOINT_BYTES = 12 * 1024 * 1024
-
-
-def save_model(model, out_dir: str) -> str:
-    """Writes ``<out_dir>/imdb-lm-lstm.keras`` through a temporary name (never half a file); checks the 12 MiB limit."""
-    os.makedirs(out_dir, exist_ok=True)
-    path = os.path.join(out_dir, f"{NAME}.keras")
-    temporary = os.path.join(out_dir, f".{NAME}.{os.getpid()}.keras")
-    try:
-        model.save(temporary)
-        size = os.path.getsize(temporary)
-        if size > MAX_CHECKPOINT_BYTES:
-            raise ValueError(f"{NAME}: checkpoint is {size / 2**20:.1f} MiB, over the 12 MiB limit.")
-        os.replace(temporary, path)
-    finally:
-        if os.path.exists(temporary):
-            os.remove(temporary)
-    return path
-
-
-def sha256_of(path: str) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+        out_dir=args.out,
+    )
+    print(json.dumps({k: card[k] for k in ("name", "metrics", "size_bytes", "sha256")}), flush=True)
+    return card
 
 
 if __name__ == "__main__":

@@ -136,13 +136,16 @@ def test_recipe_smoke_run_writes_a_loadable_model(tmp_path, data_dir):
     recipe = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(recipe)
     out = tmp_path / "out"
-    figures = recipe.main([
-        "--limit-train", "50", "--eval-limit", "20", "--epochs", "1", "--steps-per-epoch", "2", "--vocab-size", "300",
-        "--embedding-dim", "8", "--units", "16", "--batch-size", "4", "--seq-len", "12",
-        "--run-dir", str(tmp_path / "run"), "--out", str(out),
-    ])
-    assert figures["validation"]["n"] == 20 and figures["validation"]["perplexity"] > 1
-    assert os.path.exists(tmp_path / "run" / "history.csv") and figures["stages"] == 1
+    argv = ["--limit-train", "50", "--eval-limit", "20", "--epochs", "2", "--steps-per-epoch", "2", "--vocab-size", "300",
+            "--embedding-dim", "8", "--units", "16", "--batch-size", "4", "--seq-len", "12",
+            "--run-dir", str(tmp_path / "run"), "--out", str(out)]
+    assert recipe.main([*argv, "--time-box", "0.001"]) is None  # stops after epoch 1: the next would end past the box
+    assert not out.exists() and os.path.isdir(tmp_path / "run" / "backup")
+    card = recipe.main(argv)  # resumes at epoch 2, then scores and writes the checkpoint
+    assert [(s["first_epoch"], s["last_epoch"]) for s in card["training"]["invocations"]] == [(1, 1), (2, 2)]
+    assert card["validation"]["n"] == 20 and card["validation"]["perplexity"] > 1
+    assert card["metrics"]["n"] == 20 and card["metrics"]["perplexity"] > 1  # the test reviews, scored once at the end
+    assert os.path.exists(tmp_path / "run" / "history.csv") and os.path.exists(out / "imdb-lm-lstm.json")
     model = keras.saving.load_model(str(out / "imdb-lm-lstm.keras"), safe_mode=True)
     assert model(tf.constant(["A wonderful film.", "Dull."])).shape == (2, 5, 300)
 

@@ -193,6 +193,7 @@ DECODE = {  # what a generator family's pipeline decodes in the registry-wide te
     "translator": ("Hace frío.", SEARCHES),
     "captioner": (np.full((40, 30, 3), 128, np.uint8), SEARCHES),
     "char_language_model": ("KING:", [dict(max_chars=5, seed=0), dict(max_chars=5, top_k=3, seed=1)]),
+    "language_model": ("The film was", [dict(max_words=5, seed=0), dict(max_words=5, top_p=0.9, seed=1)]),
 }
 
 
