@@ -34,6 +34,7 @@ demo: venv
 	$(BIN)/zoo predict jsb-chorales-lstm --seed-chorale 0 --out "$${TMPDIR:-/tmp}/chorale.mid"
 	$(BIN)/zoo predict shakespeare-char-lstm "ROMEO:" --max-chars 200 --seed 0
 	$(BIN)/zoo predict imdb-lm-lstm "This movie was" --max-words 50 --seed 0
+	$(BIN)/zoo predict imdb-lstm-lm-ft "A wonderful, moving film with a superb cast." "Dull, predictable and far too long. I want my two hours back."
 	$(BIN)/python -c "import zoo; from zoo.data import captcha; t = captcha.load('test', limit=5); print('captcha test labels:', list(t.labels)); print('captcha-crnn-ctc reads:', [r['text'] for r in zoo.pipeline('captcha-crnn-ctc')(list(t.images))])"
 
 test: venv

@@ -113,6 +113,7 @@ def model_card(name: str) -> str:
         f"{training.get('train_seconds', 0) / 60:.0f} min on {training.get('hardware')} |",
         f"| versions | zoo {versions.get('zoo')}, keras {versions.get('keras')}, tensorflow {versions.get('tensorflow')}, python {versions.get('python')} |",
         "",
+        *[line for plot in training.get("plots", []) for line in (f"![{plot['caption']}]({plot['file']})", "")],
         "## Use",
         "",
         "```python",

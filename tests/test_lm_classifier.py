@@ -1,0 +1,153 @@
+"""imdb-lstm-lm-ft's recipe (recipes/train_lm_classifier.py): a classifier fine-tuned from a language model.
+
+A smoke run of every step on the real reviews with a tiny language model: the classifier starts from the
+language model's embedding and LSTM, trains in stages, is packaged as the registered model (raw text in)
+and its learning curve is drawn.
+"""
+
+import importlib.util
+import json
+import os
+
+import numpy as np
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+@pytest.fixture(scope="module")
+def recipe():
+    spec = importlib.util.spec_from_file_location("train_lm_classifier", os.path.join(ROOT, "recipes", "train_lm_classifier.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_crop_keeps_what_the_models_crop_layer_keeps(recipe):
+    import keras
+
+    from zoo.layers.text import HeadTailCrop
+
+    review = np.arange(1, 12, dtype=np.int32)
+    layer = HeadTailCrop(length=5, head=2)
+    assert recipe.crop(review, length=5, head=2).tolist() == np.asarray(layer(review[None]))[0].tolist() == [1, 2, 9, 10, 11]
+    assert recipe.crop(review[:4], length=5, head=2).tolist() == [1, 2, 3, 4]
+    assert isinstance(layer, keras.layers.Layer)
+
+
+def test_batches_group_similar_lengths_and_pad_to_the_multiple(recipe):
+    reviews = [np.ones(n, np.int32) for n in (3, 70, 5, 65, 130)]
+    labels = np.arange(5, dtype=np.float32)
+    batches = recipe.padded_batches(reviews, labels, batch_size=2, pad_multiple=64)
+    assert [ids.shape for ids, _ in batches] == [(2, 64), (2, 128), (1, 192)]
+    assert [y[:, 0].tolist() for _, y in batches] == [[0, 2], [3, 1], [4]]
+    shuffled = recipe.padded_batches(reviews, labels, batch_size=2, pad_multiple=64, rng=np.random.default_rng(0))
+    assert sorted(y[0, 0] for _, y in shuffled) == sorted(y[0, 0] for _, y in batches)
+
+
+WORDS = ["the", "a", "and", "film", "movie", "good", "bad", "great", "was", "is", "!"]
+
+
+def tiny_language_model(path):
+    import keras
+
+    from zoo.models.language_model.model import build_language_model
+
+    keras.utils.set_random_seed(0)
+    lm = build_language_model(vocabulary=WORDS, vocab_size=len(WORDS) + 3, embedding_dim=6, units=8, layers=1, name="imdb-lm-lstm")
+    lm.save(path)
+    return lm
+
+
+@pytest.mark.slow
+def test_prepare_train_package_and_curve_from_a_tiny_language_model(recipe, tmp_path, data_dir):
+    import keras
+    import tensorflow as tf
+
+    import zoo
+
+    lm_path = str(tmp_path / "tiny-lm.keras")
+    lm, words = tiny_language_model(lm_path), WORDS
+    work, out = str(tmp_path / "work"), str(tmp_path / "out")
+
+    recipe.main(["prepare", "--work", work, "--init-from", lm_path, "--limit", "48"])
+    with open(os.path.join(work, "init", "config.json")) as f:
+        assert json.load(f)["units"] == 8
+    best = recipe.main(["train", "--work", work, "--epochs", "3", "--batch-size", "16", "--steps-per-epoch", "2"])
+    assert 0 <= best["val_accuracy"] <= 1 and best["epoch"] >= 1
+    with open(os.path.join(work, "best", "history.json")) as f:
+        history = json.load(f)
+    assert [e["stage"] for e in history["epochs"]][:2] == ["head", "lstm"]  # gradual unfreezing
+    assert history["config"]["init_from"] == lm_path
+    recipe.main(["train", "--work", work, "--run", "n16-scratch", "--labelled", "16", "--no-init", "--epochs", "1",
+                 "--batch-size", "16", "--steps-per-epoch", "2"])
+
+    # The language model's embedding and LSTM are where the classifier started: the head-only epoch left them as they were.
+    classifier = zoo.build("imdb-lstm-lm-ft", vocab_size=len(words) + 3, embedding_dim=6, units=8).get_layer("classifier")
+    classifier.load_weights(os.path.join(work, "best", "best.weights.h5"))
+    if history["best"]["stage"] == "head":
+        lm_lstm = lm.get_layer("language_model").get_layer("lstm_1").get_weights()
+        for got, want in zip(classifier.get_layer("lstm").get_weights(), lm_lstm):
+            np.testing.assert_allclose(got, want)
+
+    card = recipe.main(["package", "--work", work, "--out", out, "--eval-limit", "16"])
+    assert card["metrics"]["n"] == 16 and 0 <= card["metrics"]["accuracy"] <= 1
+    model = keras.saving.load_model(os.path.join(out, "imdb-lstm-lm-ft.keras"), safe_mode=True)
+    assert model(tf.constant(["A great film!", "Bad."])).shape == (2, 1)
+
+    rows = recipe.main(["curve", "--work", work, "--docs-dir", str(tmp_path / "docs"), "--cards-dir", out])
+    assert {(r["labelled"], r["language_model"]) for r in rows} == {(48, True), (16, False)}
+    assert os.path.getsize(tmp_path / "docs" / "imdb-lstm-lm-ft-learning-curve.png") > 1000
+    with open(os.path.join(out, "imdb-lstm-lm-ft.json")) as f:
+        assert len(json.load(f)["training"]["learning_curve"]) == 2
+
+
+def test_a_user_fine_tunes_the_language_model_on_their_own_labelled_file(recipe, tmp_path):
+    import csv
+
+    import keras
+    import tensorflow as tf
+
+    lm_path = str(tmp_path / "tiny-lm.keras")
+    tiny_language_model(lm_path)
+    data = tmp_path / "mine.csv"
+    with open(data, "w", newline="", encoding="utf-8") as f:
+        writer = csv.writer(f)
+        writer.writerow(["label", "text"])
+        for i in range(30):
+            writer.writerow(["spam", "a great great film !"] if i % 2 else ["ham", "the movie was bad"])
+    work, out = str(tmp_path / "work"), str(tmp_path / "out")
+    recipe.main(["prepare", "--work", work, "--init-from", lm_path, "--data", str(data)])
+    recipe.main(["train", "--work", work, "--epochs", "3", "--batch-size", "8"])
+    path = recipe.main(["package", "--work", work, "--out", out, "--name", "spam-filter"])
+    with open(os.path.join(out, "spam-filter.json")) as f:
+        facts = json.load(f)
+    assert facts["labels"] == ["ham", "spam"] and facts["probability_of"] == "spam" and facts["validation_n"] == 3
+    model = keras.saving.load_model(path, safe_mode=True)
+    assert model(tf.constant(["a great film", "the movie"])).shape == (2, 1)
+
+    bad = tmp_path / "bad.csv"
+    bad.write_text("review,label\nfine,1\n", encoding="utf-8")
+    with pytest.raises(SystemExit, match="'text' and 'label' columns"):
+        recipe.main(["prepare", "--work", work, "--init-from", lm_path, "--data", str(bad)])
+
+
+def test_the_shipped_classifier_starts_from_the_shipped_language_model():
+    """The card's figures: 22,500 labelled reviews, stages in ULMFiT's order, best epoch kept; the vocabularies agree."""
+    import zoo
+
+    card = zoo.info("imdb-lstm-lm-ft")
+    training = card["training"]
+    assert training["labelled"] == 22500 and [s["train"] for s in training["stages"]] == ["head", "lstm", "all"]
+    best = max(training["history"], key=lambda e: e["val_accuracy"])
+    assert best["epoch"] == training["best_epoch"] and best["val_accuracy"] == card["validation"]["accuracy"]
+    classifier, language_model = zoo.load("imdb-lstm-lm-ft"), zoo.load("imdb-lm-lstm")
+    assert classifier.get_layer("vectorize").get_vocabulary() == language_model.get_layer("vectorize").get_vocabulary()
+
+
+@pytest.mark.xfail(strict=True, reason="issue 15's bar is 0.915 on the 25,000 test reviews; the card says 0.8998 "
+                                       "(the language model saw three quarters of one pass)")
+def test_the_fine_tuned_classifier_is_at_the_issues_bar():
+    import zoo
+
+    assert zoo.info("imdb-lstm-lm-ft")["metrics"]["accuracy"] >= 0.915
