@@ -69,11 +69,11 @@ def parse_args(argv=None):
     prepare.add_argument("--init-from", default="imdb-lm-lstm", help="a registered language model or a .keras file")
     prepare.add_argument("--data", default=None, help="your own labelled texts: a CSV file with 'text' and 'label' columns "
                          "(default: the IMDB reviews)")
-    prepare.add_argument("--limit", type=int, default=None, help="first N reviews of each split (smoke tests)")
+    prepare.add_argument("--limit", type=int, default=None, help="N reviews of each split, half of each label (smoke tests)")
     train = sub.add_parser("train", help="fine-tune the classifier network (any Keras backend)")
     train.add_argument("--work", required=True)
     train.add_argument("--run", default="best", help="subfolder of --work for this run's weights and history")
-    train.add_argument("--labelled", type=int, default=None, help="train on the first N labelled reviews only")
+    train.add_argument("--labelled", type=int, default=None, help="train on N labelled reviews only (a seeded sample, half of each label)")
     train.add_argument("--no-init", action="store_true", help="random initialisation instead of the language model")
     train.add_argument("--epochs", type=int, default=EPOCHS)
     train.add_argument("--batch-size", type=int, default=BATCH_SIZE)
@@ -144,9 +144,13 @@ def prepare(args):
     labels = read_labelled_file(args.data, names_only=True) if args.data else ["negative", "positive"]
     write_json(os.path.join(init, "config.json"), {"init_from": args.init_from, "data": args.data or "imdb", "labels": labels, **sizes})
 
-    splits = read_labelled_file(args.data, limit=args.limit) if args.data else {
-        split: (reviews.texts, np.asarray(reviews.labels)) for split in ("train", "validation")
-        for reviews in [imdb.load(split, limit=args.limit)]}
+    if args.data:
+        splits = read_labelled_file(args.data, limit=args.limit)
+    else:
+        splits = {split: (reviews.texts, np.asarray(reviews.labels)) for split in ("train", "validation")
+                  for reviews in [imdb.load(split)]}
+        if args.limit:  # a smoke run: a seeded sample of each split, half of each label (the splits are ordered by label)
+            splits = {split: labelled_sample(texts, labels, args.limit) for split, (texts, labels) in splits.items()}
     arrays = {}
     for split, (texts, labels) in splits.items():
         encoded = encode_reviews(language_model, texts)
@@ -220,6 +224,18 @@ def padded_batches(reviews, labels, *, batch_size, pad_multiple, rng=None):
     return out
 
 
+def labelled_sample(reviews, labels, n):
+    """``n`` of the reviews, drawn with a fixed seed, half of each label (the splits are ordered by label)."""
+    order = np.random.default_rng(SEED).permutation(len(reviews))
+    by_label = [order[labels[order] == value] for value in (0, 1)]
+    for value, wanted in ((0, n // 2), (1, n - n // 2)):
+        if len(by_label[value]) < wanted:
+            raise SystemExit(f"{n} labelled examples, half of each label, need {wanted} labelled {value}; there are "
+                             f"{len(by_label[value])}.")
+    picked = np.sort(np.concatenate([by_label[0][: n // 2], by_label[1][: n - n // 2]]))
+    return [reviews[i] for i in picked], np.asarray(labels)[picked]
+
+
 def train(args):
     import keras
 
@@ -236,7 +252,7 @@ def train(args):
     if args.labelled:
         if not 0 < args.labelled <= len(train_reviews):
             raise SystemExit(f"--labelled must be between 1 and {len(train_reviews)}, got {args.labelled}.")
-        train_reviews, train_labels = train_reviews[: args.labelled], train_labels[: args.labelled]
+        train_reviews, train_labels = labelled_sample(train_reviews, train_labels, args.labelled)
     train_reviews = [crop(r) for r in train_reviews]
     validation_reviews = [crop(r) for r in validation_reviews]
     repeats = max(1, math.ceil(MIN_EXAMPLES_PER_EPOCH / len(train_reviews)))
