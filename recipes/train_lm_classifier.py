@@ -26,7 +26,8 @@ e.g. `KERAS_BACKEND=jax` on an accelerator):
    fine-tunes it with gradual unfreezing: one epoch training the head alone, one with the LSTM too, then
    everything, keeping the epoch with the best validation accuracy. Reviews longer than LENGTH tokens keep
    their first HEAD and last LENGTH - HEAD tokens (the model's `HeadTailCrop`); batches hold reviews of
-   similar length. It writes `<work>/<run>/best.weights.h5` and `history.json`.
+   similar length. It writes `<work>/<run>/best.weights.h5` and `history.json`. A run that was interrupted
+   (killed, or stopped by `--minutes`) resumes after its last finished epoch when the same command runs again.
 3. `package` builds the registered model (raw text in), loads the weights, checks that it scores the
    validation split as training measured it, scores the test split once and writes the checkpoint and card.
 """
@@ -286,16 +287,44 @@ def train(args):
     print(f"{NAME}: {len(train_reviews):,} labelled reviews (x{repeats} an epoch), {len(validation_reviews):,} validation; "
           f"{classifier.count_params():,} parameters; initialised {'at random' if args.no_init else 'from ' + sizes['init_from']}; "
           f"Keras {keras.__version__} on {keras.backend.backend()}", flush=True)
+    command = f"python {RECIPE} " + " ".join(shlex.quote(a) for a in args.argv)
     history, best, stopped, epoch = [], {"val_accuracy": -1.0, "epoch": 0}, "completed", 0
     rng = np.random.default_rng(SEED)
+    # An interrupted run (killed, or stopped by --minutes) resumes after its last finished epoch: weights, optimizer
+    # state, batch order and history are saved at the end of each one, resume.json last.
+    state_path = os.path.join(folder, "resume.json")
+    state = read_json(state_path) if os.path.exists(state_path) else None
+    if state is not None:
+        if state["config"] != config:
+            raise SystemExit(f"{folder} holds a run with other options; give another --run or delete the folder.")
+        if state["finished"]:
+            print(f"{folder} finished already: {state['best']}", flush=True)
+            return state["best"]
+        classifier.load_weights(os.path.join(folder, "last.weights.h5"))
+        history, best = state["history"], state["best"]
+        rng.bit_generator.state = state["rng"]
+        print(f"resuming after epoch {state['epoch']}", flush=True)
+    done = state["epoch"] if state else 0
+    earlier_seconds = state["train_seconds"] if state else 0.0
+    commands = (state["commands"] if state else []) + [command]
     for stage, trainable, stage_epochs, stage_rate in stages:
+        if epoch + stage_epochs <= done:
+            epoch += stage_epochs
+            continue
         for layer in classifier.layers:
             layer.trainable = trainable is None or layer.name in trainable
         steps = stage_epochs * math.ceil(repeats * len(train_reviews) / args.batch_size)
         schedule = keras.optimizers.schedules.CosineDecay(stage_rate, decay_steps=max(1, steps), alpha=0.1)
         classifier.compile(optimizer=keras.optimizers.Adam(schedule, clipnorm=1.0), loss="binary_crossentropy")
+        if done > epoch:  # resuming inside this stage: its optimizer's state too
+            classifier.optimizer.build(classifier.trainable_variables)
+            saved = np.load(os.path.join(folder, "last.optimizer.npz"))
+            for i, variable in enumerate(classifier.optimizer.variables):
+                variable.assign(saved[f"v{i}"])
         for _ in range(stage_epochs):
             epoch += 1
+            if epoch <= done:
+                continue
             epoch_started, losses = time.time(), []
             batches = [b for _ in range(repeats) for b in padded_batches(train_reviews, train_labels, batch_size=args.batch_size,
                                                                           pad_multiple=args.pad_multiple, rng=rng)]
@@ -318,12 +347,18 @@ def train(args):
             if stage == "all" and epoch - best["epoch"] >= PATIENCE:
                 stopped = f"no better validation accuracy for {PATIENCE} epochs"
             elif args.minutes is not None and time.time() - started > 60 * args.minutes:
-                stopped = f"--minutes {args.minutes} passed after epoch {epoch}"
+                stopped = f"--minutes {args.minutes} passed after epoch {epoch}; run the same command again to continue"
+            finished = stopped == "completed" and epoch == sum(s[2] for s in stages) or stopped.startswith("no better")
+            seconds = round(earlier_seconds + time.time() - started, 1)
+            classifier.save_weights(os.path.join(folder, "last.weights.h5"))
+            np.savez(os.path.join(folder, "last.optimizer.npz"),
+                     **{f"v{i}": keras.ops.convert_to_numpy(v) for i, v in enumerate(classifier.optimizer.variables)})
+            write_json(state_path, {"config": config, "epoch": epoch, "rng": rng.bit_generator.state, "history": history,
+                                    "best": best, "finished": finished, "train_seconds": seconds, "commands": commands})
             write_json(os.path.join(folder, "history.json"), {
-                "config": config, "epochs": history, "best": best, "stopped": stopped,
-                "train_seconds": round(time.time() - started, 1), "backend": keras.backend.backend(),
-                "command": f"python {RECIPE} " + " ".join(shlex.quote(a) for a in sys.argv[1:]),
-                "finished": datetime.datetime.now().isoformat(timespec="seconds"),
+                "config": config, "epochs": history, "best": best, "stopped": stopped, "train_seconds": seconds,
+                "backend": keras.backend.backend(), "command": commands[0], "invocations": commands,
+                "written": datetime.datetime.now().isoformat(timespec="seconds"),
             })
             if stopped != "completed":
                 break
@@ -369,7 +404,7 @@ def package(args):
         training={**history["config"], "language_model": sizes, "best_epoch": history["best"]["epoch"], "epochs_max": history["config"]["epochs"],
                   "epochs_run": len(history["epochs"]), "history": history["epochs"], "stopped": history["stopped"],
                   "train_seconds": round(history["train_seconds"]), "backend": history["backend"], "hardware": hardware(),
-                  "package_command": f"python {RECIPE} " + " ".join(shlex.quote(a) for a in sys.argv[1:]),
+                  "package_command": f"python {RECIPE} " + " ".join(shlex.quote(a) for a in args.argv),
                   "packaged_with": f"zoo {__version__}, Keras {keras.__version__}, TensorFlow {tf.__version__}"},
         out_dir=args.out,
     )
@@ -463,6 +498,7 @@ def learning_curve(args):
 
 def main(argv=None):
     args = parse_args(argv)
+    args.argv = list(argv) if argv is not None else sys.argv[1:]  # what the card records as the command
     return {"prepare": prepare, "train": train, "package": package, "curve": learning_curve}[args.command](args)
 
 

@@ -73,11 +73,19 @@ def test_prepare_train_package_and_curve_from_a_tiny_language_model(recipe, tmp_
     recipe.main(["prepare", "--work", work, "--init-from", lm_path, "--limit", "48"])
     with open(os.path.join(work, "init", "config.json")) as f:
         assert json.load(f)["units"] == 8
-    best = recipe.main(["train", "--work", work, "--epochs", "3", "--batch-size", "16", "--steps-per-epoch", "2"])
+    train = ["train", "--work", work, "--epochs", "3", "--batch-size", "16", "--steps-per-epoch", "2"]
+    recipe.main([*train, "--minutes", "0"])  # stops after its first epoch
+    with open(os.path.join(work, "best", "history.json")) as f:
+        assert [e["epoch"] for e in json.load(f)["epochs"]] == [1]
+    best = recipe.main(train)  # the same command resumes at the second epoch
     assert 0 <= best["val_accuracy"] <= 1 and best["epoch"] >= 1
     with open(os.path.join(work, "best", "history.json")) as f:
         history = json.load(f)
-    assert [e["stage"] for e in history["epochs"]][:2] == ["head", "lstm"]  # gradual unfreezing
+    assert [e["stage"] for e in history["epochs"]] == ["head", "lstm", "all"]  # gradual unfreezing, each epoch once
+    command = f"python recipes/train_lm_classifier.py {' '.join(train)}"
+    assert history["invocations"] == [f"{command} --minutes 0", command] and history["command"] == f"{command} --minutes 0"
+    assert "--minutes" not in history["stopped"]
+    assert recipe.main(train) == best  # finished: nothing more to do
     assert history["config"]["init_from"] == lm_path
     recipe.main(["train", "--work", work, "--run", "n16-scratch", "--labelled", "16", "--no-init", "--epochs", "1",
                  "--batch-size", "16", "--steps-per-epoch", "2"])
