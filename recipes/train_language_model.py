@@ -58,6 +58,8 @@ import numpy as np
 # Running the file directly from a checkout: make `zoo` importable without installing it.
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
+from zoo._export import write_json  # noqa: E402  (atomic: a stage killed mid-write leaves the last good file)
+
 NAME = "imdb-lm-lstm"
 # Model (see zoo.models.language_model.model.build_language_model).
 VOCAB_SIZE = 12000  # ids in all: padding, [UNK], <eos> and the 11,997 most frequent words
@@ -364,14 +366,6 @@ def read_json(path, default):
         return default
     with open(path) as f:
         return json.load(f)
-
-
-def write_json(path, value):
-    temporary = f"{path}.tmp"
-    with open(temporary, "w") as f:
-        json.dump(value, f, indent=2)
-        f.write("\n")
-    os.replace(temporary, path)
 
 
 def prepare_run_dir(run_dir: str) -> tuple[int, bool]:

@@ -5,8 +5,8 @@ Structure: many-to-one (a review in, its sentiment out)
 
 The classifier's embedding and LSTM start from a word-level LSTM language model trained on the IMDB
 reviews (`imdb-lm-lstm`, recipes/train_language_model.py); only the small head starts from scratch.
-Three steps, so that the middle one needs neither TensorFlow nor the dataset files (any Keras backend,
-e.g. `KERAS_BACKEND=jax` on an accelerator):
+Three steps, so that the middle one reads only prepared arrays and weights, not the dataset files (it is
+written with Keras calls alone, for another backend on another machine; the tests run it on TensorFlow):
 
     python recipes/train_lm_classifier.py prepare --work runs/lm-classifier --init-from imdb-lm-lstm
     python recipes/train_lm_classifier.py train --work runs/lm-classifier            # about an hour on 2 CPU cores
@@ -48,6 +48,8 @@ import numpy as np
 # Running the file directly from a checkout: make `zoo` importable without installing it.
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
+from zoo._export import write_json  # noqa: E402  (atomic: a stage killed mid-write leaves the last good file)
+
 RECIPE = "recipes/train_lm_classifier.py"
 NAME = "imdb-lstm-lm-ft"
 SEED = 42
@@ -71,7 +73,7 @@ def parse_args(argv=None):
     prepare.add_argument("--data", default=None, help="your own labelled texts: a CSV file with 'text' and 'label' columns "
                          "(default: the IMDB reviews)")
     prepare.add_argument("--limit", type=int, default=None, help="N reviews of each split, half of each label (smoke tests)")
-    train = sub.add_parser("train", help="fine-tune the classifier network (any Keras backend)")
+    train = sub.add_parser("train", help="fine-tune the classifier network (from the prepared arrays)")
     train.add_argument("--work", required=True)
     train.add_argument("--run", default="best", help="subfolder of --work for this run's weights and history")
     train.add_argument("--labelled", type=int, default=None, help="train on N labelled reviews only (a seeded sample, half of each label)")
@@ -96,14 +98,6 @@ def parse_args(argv=None):
     return parser.parse_args(argv)
 
 
-def write_json(path, value):
-    temporary = f"{path}.tmp"
-    with open(temporary, "w") as f:
-        json.dump(value, f, indent=2)
-        f.write("\n")
-    os.replace(temporary, path)
-
-
 def read_json(path):
     with open(path) as f:
         return json.load(f)
@@ -119,6 +113,16 @@ def prepare(args):
     from zoo.data import imdb
     from zoo.models.language_model.model import encode_reviews, network_parts
 
+    # The labelled texts first: a malformed file fails before anything is loaded or written.
+    if args.data:
+        label_names, splits = read_labelled_file(args.data, limit=args.limit)
+    else:
+        label_names = ["negative", "positive"]
+        splits = {split: (reviews.texts, np.asarray(reviews.labels)) for split in ("train", "validation")
+                  for reviews in [imdb.load(split)]}
+        if args.limit:  # a smoke run: a seeded sample of each split, half of each label (the splits are ordered by label)
+            splits = {split: labelled_sample(texts, labels, args.limit) for split, (texts, labels) in splits.items()}
+
     if args.init_from.endswith(".keras"):
         import zoo.layers.language_model  # noqa: F401  (registers the language model's layers)
 
@@ -131,27 +135,20 @@ def prepare(args):
     parts, layers = network_parts(network)
     if layers != 1:
         raise SystemExit(f"the classifier takes one LSTM layer; {args.init_from} has {layers}.")
-    init = os.path.join(args.work, "init")
-    os.makedirs(init, exist_ok=True)
-    network.save_weights(os.path.join(init, "language_model.weights.h5"))
     vocabulary = language_model.get_layer("vectorize").get_vocabulary()  # "", "[UNK]", "<eos>", words...
-    with open(os.path.join(init, "vocabulary.txt"), "w", encoding="utf-8") as f:
-        f.write("\n".join(vocabulary[2:]))
     if len(vocabulary) != parts["embedding"].input_dim:
         raise SystemExit(f"{args.init_from}: {len(vocabulary)} words for {parts['embedding'].input_dim} embedding rows; "
                          "the classifier's embedding is sized to its vocabulary.")
+    init = os.path.join(args.work, "init")
+    os.makedirs(init, exist_ok=True)
+    network.save_weights(os.path.join(init, "language_model.weights.h5"))
+    with open(os.path.join(init, "vocabulary.txt"), "w", encoding="utf-8") as f:
+        f.write("\n".join(vocabulary[2:]))
     sizes = {"vocab_size": len(vocabulary), "embedding_dim": parts["embedding"].output_dim, "units": parts["lstm_1"].units,
              "embedding_dropout": float(parts["embedding_dropout"].rate), "dropout": float(parts["dropout_1"].rate), "layers": 1}
-    labels = read_labelled_file(args.data, names_only=True) if args.data else ["negative", "positive"]
-    write_json(os.path.join(init, "config.json"), {"init_from": args.init_from, "data": args.data or "imdb", "labels": labels, **sizes})
+    write_json(os.path.join(init, "config.json"), {"init_from": args.init_from, "data": args.data or "imdb",
+                                                   "labels": label_names, **sizes})
 
-    if args.data:
-        splits = read_labelled_file(args.data, limit=args.limit)
-    else:
-        splits = {split: (reviews.texts, np.asarray(reviews.labels)) for split in ("train", "validation")
-                  for reviews in [imdb.load(split)]}
-        if args.limit:  # a smoke run: a seeded sample of each split, half of each label (the splits are ordered by label)
-            splits = {split: labelled_sample(texts, labels, args.limit) for split, (texts, labels) in splits.items()}
     arrays = {}
     for split, (texts, labels) in splits.items():
         encoded = encode_reviews(language_model, texts)
@@ -165,11 +162,11 @@ def prepare(args):
           f"{np.mean(lengths > LENGTH):.1%} longer than {LENGTH} tokens; language model: {sizes}", flush=True)
 
 
-def read_labelled_file(path, *, limit=None, names_only=False):
+def read_labelled_file(path, *, limit=None):
     """Your own labelled texts: a CSV file with a header row naming a ``text`` and a ``label`` column, two
     distinct labels (in sorted order, the first is 0, the second 1: the class the model's probability is of).
-    A tenth of the rows, drawn with a fixed seed, is kept for validation. Returns the label names with
-    ``names_only``, else ``{"train": (texts, labels), "validation": (texts, labels)}``."""
+    A tenth of the rows, drawn with a fixed seed, is kept for validation. Returns the label names and
+    ``{"train": (texts, labels), "validation": (texts, labels)}``."""
     import csv
 
     with open(path, newline="", encoding="utf-8") as f:
@@ -181,18 +178,16 @@ def read_labelled_file(path, *, limit=None, names_only=False):
     names = sorted({label for _, label in rows})
     if len(names) != 2:
         raise SystemExit(f"{path}: expected two distinct labels, got {len(names)}: {names[:10]}.")
-    if names_only:
-        return names
     if len(rows) < 20:
         raise SystemExit(f"{path}: {len(rows)} rows are too few to keep a tenth for validation; give at least 20.")
     order = np.random.default_rng(SEED).permutation(len(rows))
     cut = max(2, len(rows) // 10)
     split = {"validation": order[:cut], "train": order[cut:][:limit]}
-    return {name: ([rows[i][0] for i in index], np.array([names.index(rows[i][1]) for i in index]))
-            for name, index in split.items()}
+    return names, {name: ([rows[i][0] for i in index], np.array([names.index(rows[i][1]) for i in index]))
+                   for name, index in split.items()}
 
 
-# === train (any Keras backend) ===
+# === train (Keras calls only; reads the prepared arrays) ===
 
 
 def load_split(work, split):
@@ -383,7 +378,7 @@ def package(args):
     folder = os.path.join(args.work, args.run)
     history = read_json(os.path.join(folder, "history.json"))
     sizes = read_json(os.path.join(args.work, "init", "config.json"))
-    if sizes.get("data", "imdb") != "imdb":  # (work folders prepared before --data existed say nothing)
+    if sizes["data"] != "imdb":
         return save_own_classifier(args, history, sizes)
     if history["config"]["labelled"] != 22500 and args.eval_limit is None:
         raise SystemExit(f"{folder} was trained on {history['config']['labelled']} labelled reviews, not the whole train split.")
@@ -431,7 +426,7 @@ def save_own_classifier(args, history, sizes):
     from zoo.models.text_classifier.pipeline import predict_proba
 
     model = trained_model(args, history, sizes)
-    texts, labels = read_labelled_file(sizes["data"])["validation"]
+    texts, labels = read_labelled_file(sizes["data"])[1]["validation"]
     accuracy = float(np.mean((predict_proba(model, texts, progress=False) >= 0.5) == (labels == 1)))
     os.makedirs(args.out, exist_ok=True)
     path = os.path.join(args.out, f"{args.name}.keras")

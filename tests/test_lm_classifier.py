@@ -137,7 +137,8 @@ def test_a_user_fine_tunes_the_language_model_on_their_own_labelled_file(recipe,
     bad = tmp_path / "bad.csv"
     bad.write_text("review,label\nfine,1\n", encoding="utf-8")
     with pytest.raises(SystemExit, match="'text' and 'label' columns"):
-        recipe.main(["prepare", "--work", work, "--init-from", lm_path, "--data", str(bad)])
+        recipe.main(["prepare", "--work", str(tmp_path / "bad"), "--init-from", lm_path, "--data", str(bad)])
+    assert not (tmp_path / "bad").exists()  # the file is checked before anything is loaded or written
 
 
 def test_the_shipped_classifier_starts_from_the_shipped_language_model():
@@ -159,3 +160,17 @@ def test_the_fine_tuned_classifier_is_at_the_issues_bar():
     import zoo
 
     assert zoo.info("imdb-lstm-lm-ft")["metrics"]["accuracy"] >= 0.915
+
+
+@pytest.mark.slow
+def test_prepare_starts_from_the_registered_language_model_as_the_readme_shows(recipe, tmp_path, data_dir):
+    work = str(tmp_path / "work")
+    recipe.main(["prepare", "--work", work, "--init-from", "imdb-lm-lstm", "--limit", "8"])
+    with open(os.path.join(work, "init", "config.json")) as f:
+        config = json.load(f)
+    assert (config["vocab_size"], config["embedding_dim"], config["units"]) == (12000, 128, 512)
+    assert config["data"] == "imdb" and config["labels"] == ["negative", "positive"]
+    data = np.load(os.path.join(work, "data.npz"))
+    assert data["train_labels"].tolist().count(1) == 4 and len(data["validation_lengths"]) == 8  # half of each label
+    with open(os.path.join(work, "init", "vocabulary.txt"), encoding="utf-8") as f:
+        assert f.read().split("\n")[0] == "<eos>"

@@ -52,10 +52,17 @@ def write_lines(path: str, lines) -> str:
     return path
 
 
-def write_json(path: str, content: dict) -> str:
-    with open(path, "w", encoding="utf-8") as f:
-        json.dump(content, f, indent=2, ensure_ascii=False)
-        f.write("\n")
+def write_json(path: str, content) -> str:
+    """Writes ``content`` as indented JSON through a temporary file and a rename: never half a file."""
+    temporary = f"{path}.{os.getpid()}.tmp"
+    try:
+        with open(temporary, "w", encoding="utf-8") as f:
+            json.dump(content, f, indent=2, ensure_ascii=False)
+            f.write("\n")
+        os.replace(temporary, path)
+    finally:
+        if os.path.exists(temporary):
+            os.remove(temporary)
     return path
 
 
