@@ -147,7 +147,7 @@ def prepare(args):
     sizes = {"vocab_size": len(vocabulary), "embedding_dim": parts["embedding"].output_dim, "units": parts["lstm_1"].units,
              "embedding_dropout": float(parts["embedding_dropout"].rate), "dropout": float(parts["dropout_1"].rate), "layers": 1}
     write_json(os.path.join(init, "config.json"), {"init_from": args.init_from, "data": args.data or "imdb",
-                                                   "labels": label_names, **sizes})
+                                                   "labels": label_names, **sizes, "command": command_line(args)})
 
     arrays = {}
     for split, (texts, labels) in splits.items():
@@ -282,7 +282,7 @@ def train(args):
     print(f"{NAME}: {len(train_reviews):,} labelled reviews (x{repeats} an epoch), {len(validation_reviews):,} validation; "
           f"{classifier.count_params():,} parameters; initialised {'at random' if args.no_init else 'from ' + sizes['init_from']}; "
           f"Keras {keras.__version__} on {keras.backend.backend()}", flush=True)
-    command = f"python {RECIPE} " + " ".join(shlex.quote(a) for a in args.argv)
+    command = command_line(args)
     history, best, stopped, epoch = [], {"val_accuracy": -1.0, "epoch": 0}, "completed", 0
     rng = np.random.default_rng(SEED)
     # An interrupted run (killed, or stopped by --minutes) resumes after its last finished epoch: weights, optimizer
@@ -399,7 +399,7 @@ def package(args):
         training={**history["config"], "language_model": sizes, "best_epoch": history["best"]["epoch"], "epochs_max": history["config"]["epochs"],
                   "epochs_run": len(history["epochs"]), "history": history["epochs"], "stopped": history["stopped"],
                   "train_seconds": round(history["train_seconds"]), "backend": history["backend"], "hardware": hardware(),
-                  "package_command": f"python {RECIPE} " + " ".join(shlex.quote(a) for a in args.argv),
+                  "prepare_command": sizes["command"], "package_command": command_line(args),
                   "packaged_with": f"zoo {__version__}, Keras {keras.__version__}, TensorFlow {tf.__version__}"},
         out_dir=args.out,
     )
@@ -489,6 +489,11 @@ def learning_curve(args):
         write_json(card_path, card)
     print("\n".join(table), flush=True)
     return rows
+
+
+def command_line(args) -> str:
+    """The command that ran, as the card records it."""
+    return f"python {RECIPE} " + " ".join(shlex.quote(a) for a in args.argv)
 
 
 def main(argv=None):

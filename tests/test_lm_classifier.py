@@ -100,6 +100,7 @@ def test_prepare_train_package_and_curve_from_a_tiny_language_model(recipe, tmp_
 
     card = recipe.main(["package", "--work", work, "--out", out, "--eval-limit", "16"])
     assert card["metrics"]["n"] == 16 and 0 <= card["metrics"]["accuracy"] <= 1
+    assert card["training"]["prepare_command"].startswith("python recipes/train_lm_classifier.py prepare --work ")
     model = keras.saving.load_model(os.path.join(out, "imdb-lstm-lm-ft.keras"), safe_mode=True)
     assert model(tf.constant(["A great film!", "Bad."])).shape == (2, 1)
 
