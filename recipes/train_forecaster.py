@@ -14,6 +14,8 @@ This recipe trains any registered forecaster and writes the checkpoint the zoo s
     # trained and scored on validation; no test score, no checkpoint
     python recipes/train_forecaster.py etth1-segrnn-h96 --input-length 336 --validation-only
     python recipes/train_forecaster.py etth1-segrnn-h96 --ensemble 3 --validation-only   # 3 seeds, averaged
+    python recipes/train_forecaster.py etth1-segrnn-h96 --input-length 720 --ensemble 4 \
+        --member-lengths 336,336,720,720 --validation-only         # 2 seeds at each of two input lengths
 
 Steps, top to bottom:
 1. Windows. ETTh1 follows the published protocol (Informer / LTSF-Linear borders): train targets in rows
@@ -28,11 +30,12 @@ Steps, top to bottom:
    headline metric on the validation split in its own direction (`zoo.metrics`: a lower MSE or RMSE is
    better): for ETTh1 the normalized MSE over every validation window, for PM2.5 the RMSE per horizon hour
    averaged over the 24 hours, scored after each epoch like `zoo eval` scores the test split.
-   An ensemble (builder argument `ensemble=K`) trains its K networks this way one after another, network i
-   with seed 42 + i, each with its own keep-best and early stopping on validation (in
-   <run-dir>/<name>/member_<i>/); each finished network is kept in <run-dir>/<name>/member_<i>.weights.h5,
-   so a stopped command trains only the rest, and a finished --validation-only run's networks are reused
-   by the same command without it. The checkpoint averages their forecasts.
+   An ensemble (builder argument `ensemble=K`) trains its K networks this way one after another, each with
+   its own keep-best and early stopping on validation (in <run-dir>/<name>/member_<i>/). Networks that read
+   the same input length get seeds 42, 43, ... in order (with `member_lengths` the members may read different
+   lengths). Each finished network is kept in <run-dir>/<name>/member_<i>.weights.h5 with what it was
+   trained with, so a stopped command trains only the rest, and a finished --validation-only run's networks
+   are reused by the same command without it. The checkpoint averages their forecasts.
 4. Scoring. The best epoch's weights are scored on the full test split with the same function as
    `zoo eval` (for PM2.5 with the persistence, same-hour-yesterday and ridge baselines on the same
    windows), and `checkpoints/<name>.keras` is written with its card (`zoo/cards/<name>.json`).
@@ -44,6 +47,7 @@ Resuming, time boxes and distribution come from `zoo._training` (`--stop-after-e
 from __future__ import annotations
 
 import argparse
+import inspect
 import json
 import os
 import sys
@@ -82,6 +86,8 @@ def parse_args(argv=None):
                           help="also feed the scaled window (its level), or not")
     choosing.add_argument("--ensemble", type=int, default=None,
                           help="networks averaged (trained one after another with seeds 42, 43, ...) other than the registered number")
+    choosing.add_argument("--member-lengths", type=_lengths, default=None,
+                          help="an ensemble's input length per member, comma-separated (e.g. 336,336,720,720)")
     choosing.add_argument("--segment-length", type=int, default=None, help="SegRNN segment length other than the registered one")
     choosing.add_argument("--highway", type=int, default=None, help="rows of a linear highway beside the network")
     choosing.add_argument("--frozen-highway", action="store_true",
@@ -92,16 +98,26 @@ def parse_args(argv=None):
     return args
 
 
-def architecture_overrides(args) -> dict:
-    """The builder arguments an option changes; a changed architecture is only ever scored on validation."""
-    overrides = {key: value for key, value in (("architecture", args.architecture),
-                                               ("input_length", args.input_length), ("units", args.units),
-                                               ("dropout", args.dropout), ("normalization", args.normalization),
-                                               ("highway", args.highway), ("level_input", args.level_input),
-                                               ("segment_length", args.segment_length), ("ensemble", args.ensemble))
-                 if value is not None}
-    if args.frozen_highway:
-        overrides["highway_trainable"] = False
+def _lengths(text: str) -> list[int]:
+    try:
+        return [int(part) for part in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected whole numbers separated by commas, got {text!r}") from None
+
+
+def architecture_overrides(args, registered: dict | None = None) -> dict:
+    """The builder arguments an option changes from the ``registered`` ones (an option that repeats a
+    registered value changes nothing); a changed architecture is only ever scored on validation."""
+    from zoo.models.forecaster.model import build_forecaster
+
+    defaults = {name: parameter.default for name, parameter in inspect.signature(build_forecaster).parameters.items()}
+    registered = {**defaults, **(registered or {})}
+    options = (("architecture", args.architecture), ("input_length", args.input_length), ("units", args.units),
+               ("dropout", args.dropout), ("normalization", args.normalization), ("highway", args.highway),
+               ("level_input", args.level_input), ("segment_length", args.segment_length),
+               ("ensemble", args.ensemble), ("member_lengths", args.member_lengths),
+               ("highway_trainable", False if args.frozen_highway else None))
+    overrides = {key: value for key, value in options if value is not None and value != registered.get(key)}
     if overrides and not args.validation_only:
         raise SystemExit(f"{sorted(overrides)} change the registered architecture: add --validation-only.")
     return overrides
@@ -248,17 +264,18 @@ def train_network(run, args, overrides: dict):
 # === Ensembles: K networks trained apart, averaged ===
 
 
-def member_settings(args, overrides: dict) -> dict:
-    """What a finished member was trained with; a member is reused only by a run with the same settings."""
+def member_settings(args, network: dict) -> dict:
+    """What a member was trained with: the training options and its network's builder arguments. A finished
+    member is reused only by a run with the same settings."""
     keys = ("epochs", "batch_size", "learning_rate", "patience", "limit_train", "limit_dev", "steps_per_epoch")
-    network = {key: value for key, value in overrides.items() if key != "ensemble"}  # (a member is one network)
     return {**{key: getattr(args, key) for key in keys}, "architecture": network}
 
 
 def train_ensemble(run, args, overrides: dict, size: int):
-    """Trains the ``size`` members one after another, member ``i`` with seed ``run.seed + i`` (member 0 with the
-    single network's seed), each as its own run in ``<run-dir>/<name>/member_<i>/`` (backups, keep-best, early
-    stopping on validation), and puts their best weights into one ensemble.
+    """Trains the ``size`` members one after another, each as its own run in ``<run-dir>/<name>/member_<i>/``
+    (backups, keep-best, early stopping on validation), and puts their best weights into one ensemble.
+    Members reading the same input length get seeds ``run.seed``, ``run.seed + 1``... in order (so member 0,
+    and the first member of each length, has the single network's seed).
 
     A finished member's weights and facts are kept in ``<run-dir>/<name>/member_<i>.weights.h5`` and ``.json``:
     a stopped or restarted command trains only the members not finished yet. ``--time-box`` bounds each member;
@@ -268,13 +285,16 @@ def train_ensemble(run, args, overrides: dict, size: int):
     """
     import keras
 
-    from zoo.models.forecaster.model import members
+    from zoo.models.forecaster.model import ensemble_lengths, members
 
-    settings = member_settings(args, overrides)
+    architecture = {**run.spec.builder_args, **overrides}
+    lengths = ensemble_lengths(architecture["input_length"], size, architecture.get("member_lengths"))
     with run.scope():
         ensemble = run.build(**overrides)
     done = []  # per member: {"settings", "member" (its card facts), "invocations" (seconds), "training"}
-    for i, network in enumerate(members(ensemble)):
+    for i, (network, length) in enumerate(zip(members(ensemble), lengths)):
+        one = {key: value for key, value in architecture.items() if key not in ("ensemble", "member_lengths")}
+        settings = member_settings(args, {**one, "input_length": length})
         weights = os.path.join(run.run_dir, f"member_{i}.weights.h5")
         record = os.path.join(run.run_dir, f"member_{i}.json")
         if os.path.exists(record) and os.path.exists(weights):
@@ -285,11 +305,12 @@ def train_ensemble(run, args, overrides: dict, size: int):
                 network.load_weights(weights)
                 done.append(kept)
                 continue
-        seed = run.seed + i
+        seed = run.seed + lengths[:i].count(length)
         keras.utils.set_random_seed(seed)
         member_args = argparse.Namespace(**{**vars(args), "run_dir": os.path.join(run.run_dir, f"member_{i}")})
         member_run = _training.Run(run.spec, member_args, run.strategy, command=run.command, seed=seed)
-        trained = train_network(member_run, args, {**overrides, "ensemble": 1})
+        trained = train_network(member_run, args, {**overrides, "ensemble": 1, "member_lengths": None,
+                                                   "input_length": length})
         if trained is None:
             return None
         if member_run._time_boxed:  # noqa: SLF001
@@ -300,7 +321,7 @@ def train_ensemble(run, args, overrides: dict, size: int):
         network.save_weights(weights)
         scores = run.spec.evaluator_fn()(model, split="validation", limit=args.limit_dev, progress=False)
         invocations = member_run._times()["invocations"]  # noqa: SLF001
-        member = {"seed": seed, "best_epoch": member_run._best_state().get("epoch"),  # noqa: SLF001
+        member = {"seed": seed, "input_length": length, "best_epoch": member_run._best_state().get("epoch"),  # noqa: SLF001
                   "validation_mse": round(scores["mse"], 4), "validation_mae": round(scores["mae"], 4),
                   "train_seconds": round(sum(invocations))}
         print(f"member {i}: {json.dumps(member)}", flush=True)
@@ -312,14 +333,27 @@ def train_ensemble(run, args, overrides: dict, size: int):
         for seconds in kept["invocations"]:
             run._record_time(seconds)  # noqa: SLF001
     run._fitted = run._whole = ensemble  # noqa: SLF001  (what run.finish scores and ships)
-    return ensemble, {**done[0]["training"], "members": [kept["member"] for kept in done],
-                      "ensemble": f"the average of {size} networks trained alike, seeds {run.seed} to "
-                                  f"{run.seed + size - 1}, each kept at its best validation epoch"}
+    if len(set(lengths)) == 1:
+        what = (f"the average of {size} networks trained alike, seeds {run.seed} to {run.seed + size - 1}, each "
+                f"kept at its best validation epoch")
+    else:
+        counts = {length: lengths.count(length) for length in lengths}
+        what = (f"the average of {size} networks trained alike but for the rows of history they read ("
+                + ", ".join(f"{n} reading the last {length} rows" for length, n in counts.items())
+                + "; the networks of each length with seeds from " + str(run.seed)
+                + "), each kept at its best validation epoch")
+    facts = {**done[0]["training"], "input_length": architecture["input_length"],
+             "train_windows": max(kept["training"]["train_windows"] for kept in done)}
+    if len(set(lengths)) > 1:
+        facts["member_lengths"] = lengths
+    return ensemble, {**facts, "members": [kept["member"] for kept in done], "ensemble": what}
 
 
 def main(argv=None):
     args = parse_args(argv)
-    overrides = architecture_overrides(args)
+    from zoo._registry import get_spec
+
+    overrides = architecture_overrides(args, get_spec(args.name).builder_args)
     run = _training.start_run("recipes/train_forecaster.py", args, argv)  # the strategy, before any TF op
 
     # 1-3. One network, or an ensemble of networks trained one after another.

@@ -216,6 +216,51 @@ def test_an_ensemble_averages_its_networks_in_one_safe_keras_file(tmp_path):
             build_forecaster(**tiny, ensemble=bad)
 
 
+def test_an_ensemble_over_input_lengths_gives_each_member_the_last_rows_it_reads(tmp_path):
+    """``member_lengths``: the model takes the longest history and each member reads only its last
+    ``member_lengths[i]`` rows (built-in ``Cropping1D``, safe mode); bad lengths are refused clearly."""
+    import keras
+
+    from zoo.models.forecaster.model import build_forecaster, members
+
+    tiny = dict(architecture="segrnn", input_length=48, horizon=24, channels=3, units=4, segment_length=12,
+                normalization="last")
+    model = build_forecaster(**tiny, ensemble=3, member_lengths=[24, 48, 24], name="tiny")
+    assert model.input_shape == (None, 48, 3) and model.output_shape == (None, 24, 3)
+    assert [network.input_shape[1] for network in members(model)] == [24, 48, 24]
+    window = np.random.default_rng(1).normal(0.0, 1.0, (2, 48, 3)).astype(np.float32)
+    window[:, :24] += 100.0  # rows that only the 48-row member may see
+    average = np.mean([np.asarray(network(window[:, -network.input_shape[1]:])) for network in members(model)], axis=0)
+    np.testing.assert_allclose(np.asarray(model(window)), average, atol=1e-5)
+    model.save(tmp_path / "tiny.keras")
+    loaded = keras.saving.load_model(tmp_path / "tiny.keras", compile=False, safe_mode=True)
+    np.testing.assert_allclose(np.asarray(loaded(window)), average, atol=1e-5)
+    for bad in ([24, 48], [24, 60, 24], [0, 24, 48], "24,48,24", [24.0, 48, 24]):
+        with pytest.raises(ValueError, match="member_lengths must give 3 whole numbers in \\[1, input_length = 48\\]"):
+            build_forecaster(**tiny, ensemble=3, member_lengths=bad)
+
+
+def test_recipe_options_that_repeat_the_registered_architecture_change_nothing():
+    """Only options that differ from the registered builder arguments count as an architecture change (which
+    asks for --validation-only)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("recipe_forecaster_options", os.path.join(ROOT, "recipes", "train_forecaster.py"))
+    recipe = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(recipe)
+    registered = get_spec("etth1-segrnn-h96").builder_args
+
+    def overrides(*options):
+        return recipe.architecture_overrides(recipe.parse_args(["etth1-segrnn-h96", *options, "--validation-only"]), registered)
+
+    assert overrides("--input-length", str(registered["input_length"]), "--ensemble", "1", "--units",
+                     str(registered["units"])) == {}
+    assert overrides("--input-length", "720", "--member-lengths", "336,720", "--ensemble", "2") == {
+        "input_length": 720, "member_lengths": [336, 720], "ensemble": 2}
+    with pytest.raises(SystemExit):
+        recipe.parse_args(["etth1-segrnn-h96", "--member-lengths", "336,seven"])
+
+
 # === Pipeline ===
 
 
@@ -467,6 +512,12 @@ def test_recipe_trains_an_ensemble_member_by_member_and_reuses_finished_members(
     first_scores, second_scores = (json.loads(line) for line in (runs / "validation.jsonl").read_text().splitlines())
     assert [m["seed"] for m in second_scores["members"]] == [42, 43] and second_scores["n"] == 16
     assert second_scores["mse"] == first_scores["mse"]
+    # members reading other lengths: each length has its own seeds; member 0 (336 rows, seed 42) is reused
+    main(argv[:2] + ["3", "--member-lengths", "336,168,336", "--input-length", "336"] + argv[3:])
+    third = capsys.readouterr().out
+    assert "member 0: trained already" in third and "member 1: trained already" not in third
+    mixed = json.loads((runs / "validation.jsonl").read_text().splitlines()[-1])
+    assert [(m["input_length"], m["seed"]) for m in mixed["members"]] == [(336, 42), (168, 42), (336, 43)]
 
 
 def _recipe_main():

@@ -17,6 +17,8 @@ Between them, one of two networks:
 An ensemble (``ensemble=K``) holds ``K`` such networks, built alike and trained apart (other seeds), as
 sub-models ``member_0`` ... ``member_<K-1>`` of one model whose forecast is their average (a Keras
 ``Average`` layer): one ``.keras`` file, one forward pass, the same inputs and outputs as a single network.
+With ``member_lengths`` the members read histories of different lengths (N-BEATS ensembles over several
+lookbacks): the model takes the longest, and each member the last ``member_lengths[i]`` rows of it.
 
 Per-window normalization (``normalization``): ``"last"`` subtracts each window's last value per column
 (SegRNN's own) and adds it back to the forecast; ``"revin"`` does the same with the window's mean and
@@ -57,6 +59,7 @@ def build_forecaster(
     mean: list[float] | None = None,
     scale: list[float] | None = None,
     ensemble: int = 1,
+    member_lengths: list[int] | None = None,
     name: str = "forecaster",
 ):
     """Builds an untrained forecaster: float32 ``[batch, input_length, channels]`` in original units to
@@ -85,18 +88,26 @@ def build_forecaster(
         mean, scale: the scaler's statistics per input column; when None, set them before training with
             `set_scaler` (the recipes fit them on the train rows).
         ensemble: K > 1 builds K such networks (sub-models ``member_<i>``) whose forecasts are averaged.
+        member_lengths: with an ensemble, the rows of history each member reads (K values, each at most
+            ``input_length``; the model takes ``input_length`` rows); None: all of them, for every member.
         name: the model's name.
     """
-    network = {key: value for key, value in locals().items() if key not in ("ensemble", "name")}
+    network = {key: value for key, value in locals().items() if key not in ("ensemble", "member_lengths", "name")}
     import keras
     from keras import layers
 
     if isinstance(ensemble, bool) or not isinstance(ensemble, int) or ensemble < 1:
         raise ValueError(f"ensemble must be a positive number of networks, got {ensemble!r}.")
+    lengths = ensemble_lengths(input_length, ensemble, member_lengths)
     if ensemble > 1:
-        members = [build_forecaster(**network, name=f"{MEMBER_PREFIX}{i}") for i in range(ensemble)]
         history = keras.Input(shape=(input_length, channels), dtype="float32", name="history")
-        forecast = layers.Average(name="average")([member(history) for member in members])
+        forecasts = []
+        for i, length in enumerate(lengths):
+            member = build_forecaster(**{**network, "input_length": length}, name=f"{MEMBER_PREFIX}{i}")
+            recent = history if length == input_length else layers.Cropping1D(
+                (input_length - length, 0), name=f"last_{length}_rows_{i}")(history)
+            forecasts.append(member(recent))
+        forecast = layers.Average(name="average")(forecasts)
         return keras.Model(history, forecast, name=name)
 
     from zoo.layers.forecasting import (FromSegments, InstanceDenormalization, InstanceNormalization, Scaler,
@@ -173,6 +184,23 @@ def build_forecaster(
                       mean=None if mean is None else [mean[t] for t in targets],
                       scale=None if scale is None else [scale[t] for t in targets])(y)
     return keras.Model(history, forecast, name=name)
+
+
+def ensemble_lengths(input_length: int, ensemble: int, member_lengths=None) -> list[int]:
+    """The rows of history each of an ensemble's ``ensemble`` members reads (checked).
+
+    Example:
+        >>> ensemble_lengths(720, 4, [336, 336, 720, 720])
+        [336, 336, 720, 720]
+    """
+    if member_lengths is None:
+        return [input_length] * ensemble
+    lengths = list(member_lengths) if isinstance(member_lengths, (list, tuple)) else None
+    if (lengths is None or len(lengths) != ensemble
+            or not all(isinstance(n, int) and not isinstance(n, bool) and 0 < n <= input_length for n in lengths)):
+        raise ValueError(f"member_lengths must give {ensemble} whole numbers in [1, input_length = {input_length}] "
+                         f"(one per ensemble member), got {member_lengths!r}.")
+    return lengths
 
 
 def set_scaler(model, mean, scale) -> None:
