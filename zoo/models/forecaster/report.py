@@ -21,6 +21,10 @@ def readme_section() -> tuple[str, str]:
     repeat = {}
     for arch, title in (("lstm", "`etth1-lstm-h*` (LSTM, direct head)"), ("segrnn", "`etth1-segrnn-h*` (SegRNN)")):
         cells = []
+        ensembles = [f"{h} h: {n}" for h in HORIZONS if f"etth1-{arch}-h{h}" in list_models()
+                     and (n := get_spec(f"etth1-{arch}-h{h}").builder_args.get("ensemble", 1)) > 1]
+        if ensembles:
+            title = title[:-1] + "; networks averaged at " + ", ".join(ensembles) + ")"
         for horizon in HORIZONS:
             name = f"etth1-{arch}-h{horizon}"
             card = get_spec(name).card() if name in list_models() else None
