@@ -292,8 +292,8 @@ def train_ensemble(run, args, overrides: dict, size: int):
     with run.scope():
         ensemble = run.build(**overrides)
     done = []  # per member: {"settings", "member" (its card facts), "invocations" (seconds), "training"}
+    one = {key: value for key, value in architecture.items() if key not in ("ensemble", "member_lengths")}
     for i, (network, length) in enumerate(zip(members(ensemble), lengths)):
-        one = {key: value for key, value in architecture.items() if key not in ("ensemble", "member_lengths")}
         settings = member_settings(args, {**one, "input_length": length})
         weights = os.path.join(run.run_dir, f"member_{i}.weights.h5")
         record = os.path.join(run.run_dir, f"member_{i}.json")

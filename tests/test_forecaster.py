@@ -239,16 +239,14 @@ def test_an_ensemble_over_input_lengths_gives_each_member_the_last_rows_it_reads
     for bad in ([24, 48], [24, 60, 24], [0, 24, 48], "24,48,24", [24.0, 48, 24]):
         with pytest.raises(ValueError, match="member_lengths must give 3 whole numbers in \\[1, input_length = 48\\]"):
             build_forecaster(**tiny, ensemble=3, member_lengths=bad)
+    with pytest.raises(ValueError, match="member_lengths goes with an ensemble"):
+        build_forecaster(**tiny, member_lengths=[24])
 
 
 def test_recipe_options_that_repeat_the_registered_architecture_change_nothing():
     """Only options that differ from the registered builder arguments count as an architecture change (which
     asks for --validation-only)."""
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("recipe_forecaster_options", os.path.join(ROOT, "recipes", "train_forecaster.py"))
-    recipe = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(recipe)
+    recipe = _recipe()
     registered = get_spec("etth1-segrnn-h96").builder_args
 
     def overrides(*options):
@@ -522,10 +520,15 @@ def test_recipe_trains_an_ensemble_member_by_member_and_reuses_finished_members(
     assert [(m["input_length"], m["seed"]) for m in mixed["members"]] == [(336, 42), (168, 42), (336, 43)]
 
 
-def _recipe_main():
+def _recipe():
+    """recipes/train_forecaster.py as a module."""
     import importlib.util
 
     spec = importlib.util.spec_from_file_location("recipe_train_forecaster", os.path.join(ROOT, "recipes", "train_forecaster.py"))
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    return module.main
+    return module
+
+
+def _recipe_main():
+    return _recipe().main

@@ -99,6 +99,9 @@ def build_forecaster(
     if isinstance(ensemble, bool) or not isinstance(ensemble, int) or ensemble < 1:
         raise ValueError(f"ensemble must be a positive number of networks, got {ensemble!r}.")
     lengths = ensemble_lengths(input_length, ensemble, member_lengths)
+    if ensemble == 1 and lengths != [input_length]:
+        raise ValueError(f"member_lengths goes with an ensemble; one network reads input_length = {input_length} rows, "
+                         f"got member_lengths={member_lengths!r}.")
     if ensemble > 1:
         history = keras.Input(shape=(input_length, channels), dtype="float32", name="history")
         forecasts = []
