@@ -115,8 +115,15 @@ def test_perplexity_counts_every_token_once():
 
     stream = join_reviews([np.array([3, 4, 5]), np.array([6]), np.array([7, 1, 3, 4])])
     assert stream.tolist() == [2, 3, 4, 5, 2, 6, 2, 7, 1, 3, 4, 2]
-    targets = [t for _, y, w in stream_windows(stream, batch_size=3, seq_len=2) for t, k in zip(y.ravel(), w.ravel()) if k]
+    windows = list(stream_windows(stream, batch_size=3, seq_len=2))
+    targets = [t for _, y, w in windows for t, k in zip(y.ravel(), w.ravel()) if k]
     assert sorted(targets) == sorted(stream[1:].tolist())
+    # Rows begin at review boundaries (an <eos>), never inside a review.
+    rows = np.concatenate([x for x, _, _ in windows], axis=1).tolist()
+    assert rows == [[2, 3, 4, 5, 0, 0, 0], [2, 6, 2, 7, 1, 3, 4], [0] * 7]
+    # Too few reviews for the rows asked: fewer rows, still every token once.
+    few = [t for _, y, w in stream_windows(stream, batch_size=8, seq_len=3) for t, k in zip(y.ravel(), w.ravel()) if k]
+    assert sorted(few) == sorted(stream[1:].tolist())
     # All weights zero: every logit is 0, so every token has probability 1/V and perplexity is V.
     network = build_network(vocab_size=9, embedding_dim=4, units=5, layers=1, embedding_dropout=0.1, dropout=0.1)
     network.set_weights([np.zeros(w.shape, "float32") for w in network.get_weights()])

@@ -174,12 +174,16 @@ def stateful_step(network):
 
 
 def stream_windows(stream, *, batch_size: int, seq_len: int):
-    """Cuts one token stream into ``batch_size`` contiguous rows and yields ``(ids, targets, weights)`` windows.
+    """Cuts one token stream into up to ``batch_size`` rows and yields ``(ids, targets, weights)`` windows.
 
-    Every token but the first is a target exactly once: row ``r`` reads the stream's positions
-    ``[r*m, (r+1)*m)`` and predicts ``[r*m + 1, (r+1)*m + 1)`` with ``m = ceil((len - 1) / batch_size)``;
-    the end of the last rows is padded with weight 0. Windows are ``seq_len`` wide (the last one
-    may be narrower) and go left to right, so a row's state can be carried from window to window.
+    Every token but the first is a target exactly once. Rows begin at review boundaries: row ``r``
+    starts at the first ``<eos>`` at or after position ``r * (len - 1) / batch_size`` and reads up to
+    the next row's start, predicting each next token; a row never starts inside a review, because the
+    network only ever learnt to read a review after an ``<eos>`` (from a zero state inside one it can
+    lock a cell into a runaway state and score the rest of the row at 20+ nats a token). A stream with
+    too few ``<eos>`` gets fewer rows. Rows are padded at the end with weight 0; windows are ``seq_len``
+    wide (the last one may be narrower) and go left to right, so a row's state can be carried from
+    window to window.
     """
     import numpy as np
 
@@ -187,12 +191,21 @@ def stream_windows(stream, *, batch_size: int, seq_len: int):
     n = len(stream) - 1
     if n < 1:
         return
-    m = math.ceil(n / batch_size)
-    ids = np.zeros(batch_size * m, np.int32)
-    targets = np.zeros(batch_size * m, np.int32)
-    weights = np.zeros(batch_size * m, np.float32)
-    ids[:n], targets[:n], weights[:n] = stream[:-1], stream[1:], 1.0
-    ids, targets, weights = (a.reshape(batch_size, m) for a in (ids, targets, weights))
+    boundaries = np.flatnonzero(stream[:n] == EOS_ID)
+    starts = [0]
+    for r in range(1, batch_size):
+        i = np.searchsorted(boundaries, math.ceil(r * n / batch_size))
+        if i < len(boundaries) and boundaries[i] > starts[-1]:
+            starts.append(int(boundaries[i]))
+    ends = starts[1:] + [n]
+    m = max(end - start for start, end in zip(starts, ends))
+    ids = np.zeros((batch_size, m), np.int32)
+    targets = np.zeros((batch_size, m), np.int32)
+    weights = np.zeros((batch_size, m), np.float32)
+    for row, (start, end) in enumerate(zip(starts, ends)):
+        ids[row, : end - start] = stream[start:end]
+        targets[row, : end - start] = stream[start + 1 : end + 1]
+        weights[row, : end - start] = 1.0
     for start in range(0, m, seq_len):
         end = min(start + seq_len, m)
         yield ids[:, start:end], targets[:, start:end], weights[:, start:end]
@@ -215,9 +228,9 @@ def perplexity_of_stream(network, stream, *, batch_size: int = 64, seq_len: int 
     units = [parts[f"lstm_{i}"].units for i in range(1, layers + 1)]
     states = [tf.zeros((batch_size, u)) for u in units for _ in range(2)]
     total, count = 0.0, 0.0
-    n_windows = math.ceil(math.ceil(max(len(stream) - 1, 0) / batch_size) / seq_len)
-    with progress_bar(total=n_windows, desc=desc, unit="window", enabled=progress) as bar:
-        for ids, targets, weights in stream_windows(stream, batch_size=batch_size, seq_len=seq_len):
+    windows = list(stream_windows(stream, batch_size=batch_size, seq_len=seq_len))
+    with progress_bar(total=len(windows), desc=desc, unit="window", enabled=progress) as bar:
+        for ids, targets, weights in windows:
             nll, n, states = step(tf.constant(ids), tf.constant(targets), tf.constant(weights), states)
             total += float(nll)
             count += float(n)
@@ -258,7 +271,7 @@ def evaluate(model, *, split: str = "test", limit: int | None = None, batch_size
     once, words, ``[UNK]`` and each review's closing ``<eos>`` alike. The stream is cut into
     ``batch_size`` contiguous rows, each read left to right in windows of ``seq_len`` tokens with
     the LSTM state carried across windows (and across review boundaries within a row); each row
-    starts from a zero state, so only ``batch_size - 1`` tokens lack their earlier context.
+    starts from a zero state at a review boundary (:func:`stream_windows`).
     Perplexity is ``exp(total cross-entropy / tokens)`` with the full softmax, dropout off.
 
     Args:
