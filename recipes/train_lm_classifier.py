@@ -56,7 +56,7 @@ SEED = 42
 LENGTH, HEAD = 800, 200  # tokens read: the whole review, or its first HEAD and last LENGTH - HEAD
 DROPOUT = 0.1  # on the embeddings (spatial) and on the pooled vector: the LSTM learnt from nearly undropped embeddings
 BATCH_SIZE = 64
-EPOCHS = 4  # head alone, + LSTM, then everything for the rest
+EPOCHS = 6  # head alone, + LSTM, then everything for the rest (up to four: PATIENCE stops it earlier)
 PATIENCE = 2  # epochs without a better validation accuracy (counted from the best) before stopping
 LEARNING_RATE = 1e-3  # Adam; the head-only epoch uses twice this, the last stage half, each with a cosine decay
 MIN_EXAMPLES_PER_EPOCH = 2000  # a small labelled set is repeated so that an epoch sees at least this many
@@ -196,8 +196,11 @@ def load_split(work, split):
     return reviews, data[f"{split}_labels"].astype(np.float32)
 
 
-def crop(review, length=LENGTH, head=HEAD):
-    """What the model's HeadTailCrop keeps: the whole review, or its first ``head`` and last ``length - head`` tokens."""
+def crop(review, length=LENGTH, head=HEAD, start_id=None):
+    """What the model's HeadTailCrop keeps: the whole review, or its first ``head`` and last ``length - head`` tokens
+    (with ``start_id`` in front first)."""
+    if start_id is not None:
+        review = np.concatenate([np.asarray([start_id], dtype=np.asarray(review).dtype), review])
     return review if len(review) <= length else np.concatenate([review[:head], review[len(review) - (length - head):]])
 
 
@@ -235,7 +238,7 @@ def labelled_sample(reviews, labels, n):
 def train(args):
     import keras
 
-    from zoo.models.language_model.model import build_network
+    from zoo.models.language_model.model import EOS_ID, build_network
     from zoo.models.text_classifier.model import build_sequence_classifier
 
     keras.utils.set_random_seed(SEED)
@@ -249,8 +252,9 @@ def train(args):
         if not 0 < args.labelled <= len(train_reviews):
             raise SystemExit(f"--labelled must be between 1 and {len(train_reviews)}, got {args.labelled}.")
         train_reviews, train_labels = labelled_sample(train_reviews, train_labels, args.labelled)
-    train_reviews = [crop(r) for r in train_reviews]
-    validation_reviews = [crop(r) for r in validation_reviews]
+    # Each review after an <eos>, as the language model read every review (the model's crop layer puts it there).
+    train_reviews = [crop(r, start_id=EOS_ID) for r in train_reviews]
+    validation_reviews = [crop(r, start_id=EOS_ID) for r in validation_reviews]
     repeats = max(1, math.ceil(MIN_EXAMPLES_PER_EPOCH / len(train_reviews)))
 
     classifier = build_sequence_classifier(cell="lstm", units=sizes["units"], bidirectional=False, vocab_size=sizes["vocab_size"],
@@ -275,7 +279,7 @@ def train(args):
               ("all", None, max(0, args.epochs - 2), args.learning_rate / 2)]
     if args.no_init:
         stages = [("all", None, args.epochs, args.learning_rate)]
-    config = {"length": LENGTH, "head": HEAD, "dropout": args.dropout, "batch_size": args.batch_size,
+    config = {"length": LENGTH, "head": HEAD, "start_id": EOS_ID, "dropout": args.dropout, "batch_size": args.batch_size,
               "learning_rate": args.learning_rate, "epochs": args.epochs, "patience": PATIENCE, "labelled": len(train_reviews),
               "repeats_per_epoch": repeats, "init_from": None if args.no_init else sizes["init_from"],
               "stages": [{"train": s[0], "epochs": s[2], "learning_rate": s[3]} for s in stages], "pad_multiple": args.pad_multiple}

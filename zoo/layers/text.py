@@ -44,7 +44,10 @@ class StandardizeText(keras.layers.Layer):
 class HeadTailCrop(keras.layers.Layer):
     """Keeps the first ``head`` and the last ``length - head`` tokens of sequences longer than ``length``.
 
-    Reviews often state their verdict at the end, so keeping the tail beats plain truncation.
+    Reviews often state their verdict at the end, so keeping the tail beats plain truncation. With
+    ``start_id``, every sequence first gets that id in front (it counts in ``length`` and is always kept):
+    a classifier fine-tuned from a language model reads each text as the language model saw every review,
+    after an end-of-review token.
     Input: int token ids padded with 0 at the end, shape ``(batch, time)``. Output: ``(batch, length)``
     padded with 0; with ``trim=True``, ``(batch, min(length, longest row))``, so a batch of short texts
     costs a recurrent layer only the steps it needs (masked padding changes no result).
@@ -52,18 +55,25 @@ class HeadTailCrop(keras.layers.Layer):
     Example:
         >>> HeadTailCrop(length=4, head=1)(np.array([[1, 2, 3, 4, 5, 6]]))  # -> [[1, 4, 5, 6]]
         >>> HeadTailCrop(length=4, head=1, trim=True)(np.array([[7, 8, 0]]))  # -> [[7, 8]]
+        >>> HeadTailCrop(length=4, head=1, start_id=2)(np.array([[7, 8, 0]]))  # -> [[2, 7, 8, 0]]
     """
 
-    def __init__(self, length: int, head: int, trim: bool = False, **kwargs):
+    def __init__(self, length: int, head: int, trim: bool = False, start_id: int | None = None, **kwargs):
         super().__init__(**kwargs)
         if not 0 <= head <= length:
             raise ValueError(f"head must be in [0, length={length}], got {head}.")
+        if start_id is not None and (not isinstance(start_id, int) or start_id < 1 or head < 1):
+            raise ValueError(f"start_id must be a positive token id kept in a head of at least 1, got start_id={start_id!r}, "
+                             f"head={head}.")
         self.length = int(length)
         self.head = int(head)
         self.trim = bool(trim)
+        self.start_id = start_id
 
     def call(self, ids):
         ids = ops.cast(ids, "int32")
+        if self.start_id is not None:
+            ids = ops.concatenate([ops.full((ops.shape(ids)[0], 1), self.start_id, dtype="int32"), ids], axis=1)
         # Pad so that there are at least `length` positions, then gather head + tail per row.
         ids = ops.pad(ids, [[0, 0], [0, self.length]])
         n = ops.sum(ops.cast(ops.not_equal(ids, 0), "int32"), axis=1, keepdims=True)
@@ -80,7 +90,10 @@ class HeadTailCrop(keras.layers.Layer):
         return (input_shape[0], None if self.trim else self.length)
 
     def get_config(self):
-        return {**super().get_config(), "length": self.length, "head": self.head, "trim": self.trim}
+        config = {**super().get_config(), "length": self.length, "head": self.head, "trim": self.trim}
+        if self.start_id is not None:  # absent otherwise, so checkpoints saved before it load unchanged
+            config["start_id"] = self.start_id
+        return config
 
 
 @keras.saving.register_keras_serializable(package="zoo")
