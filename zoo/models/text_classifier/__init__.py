@@ -95,7 +95,10 @@ register(
             "only 0.7272 after its head-only epoch (choosing on validation: such dropout on the inputs of a pretrained "
             "LSTM undoes much of the pretraining); averaging the weights of epochs 4 and 6 scored 0.9272 on validation "
             "and was not used. The learning curve below (validation accuracy; each point one run of the same recipe "
-            "with --labelled N, half of each label) shows what the language model gives when labelled data is scarce."
+            "with --labelled N, half of each label): from the language model 0.7676 with 100 labelled reviews, 0.8672 with "
+            "1,000, 0.9300 with 22,500; from scratch (random embeddings and LSTM) 0.5812 and 0.7660 (the whole train "
+            "split from scratch, an hour of CPU, was not run; the table's times are wall times, and the 100-review "
+            "run shared the CPU at the lowest priority)."
         ),
         **{**_IMDB, "recipe": "recipes/train_lm_classifier.py"},
     )
