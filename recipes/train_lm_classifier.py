@@ -24,8 +24,9 @@ written with Keras calls alone, for another backend on another machine; the test
 2. `train` builds the classifier network (the `classifier` part of the registered model: embedding, LSTM,
    max- and mean-pooling over time, a sigmoid), copies the language model's embedding and LSTM into it, and
    fine-tunes it with gradual unfreezing: one epoch training the head alone, one with the LSTM too, then
-   everything, keeping the epoch with the best validation accuracy. Reviews longer than LENGTH tokens keep
-   their first HEAD and last LENGTH - HEAD tokens (the model's `HeadTailCrop`); batches hold reviews of
+   everything, keeping the epoch with the best validation accuracy. Each review is read after the language
+   model's `<eos>`, as the language model read every review; reviews longer than LENGTH tokens keep
+   their first HEAD and last LENGTH - HEAD tokens (both what the model's `HeadTailCrop` does); batches hold reviews of
    similar length. It writes `<work>/<run>/best.weights.h5` and `history.json`. A run that was interrupted
    (killed, or stopped by `--minutes`) resumes after its last finished epoch when the same command runs again.
 3. `package` builds the registered model (raw text in), loads the weights, checks that it scores the
@@ -56,7 +57,7 @@ SEED = 42
 LENGTH, HEAD = 800, 200  # tokens read: the whole review, or its first HEAD and last LENGTH - HEAD
 DROPOUT = 0.1  # on the embeddings (spatial) and on the pooled vector: the LSTM learnt from nearly undropped embeddings
 BATCH_SIZE = 64
-EPOCHS = 6  # head alone, + LSTM, then everything for the rest (up to four: PATIENCE stops it earlier)
+EPOCHS = 6  # head alone, + LSTM, then up to four of everything (PATIENCE may stop it earlier)
 PATIENCE = 2  # epochs without a better validation accuracy (counted from the best) before stopping
 LEARNING_RATE = 1e-3  # Adam; the head-only epoch uses twice this, the last stage half, each with a cosine decay
 MIN_EXAMPLES_PER_EPOCH = 2000  # a small labelled set is repeated so that an epoch sees at least this many
@@ -417,9 +418,10 @@ def trained_model(args, history, sizes):
 
     with open(os.path.join(args.work, "init", "vocabulary.txt"), encoding="utf-8") as f:
         vocabulary = f.read().split("\n")
-    # The registered sizes are the shipped language model's; another one (a smoke run's) sizes the classifier to it.
+    # The registered sizes are the shipped language model's; another one (a smoke run's) sizes the classifier to it,
+    # and the run's own start id (none before runs recorded one) frames each text as training did.
     model = zoo.build(NAME, vocabulary=vocabulary, vocab_size=sizes["vocab_size"], embedding_dim=sizes["embedding_dim"],
-                      units=sizes["units"], dropout=history["config"]["dropout"])
+                      units=sizes["units"], dropout=history["config"]["dropout"], start_id=history["config"].get("start_id"))
     model.get_layer("classifier").load_weights(os.path.join(args.work, args.run, "best.weights.h5"))
     return model
 

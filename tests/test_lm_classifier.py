@@ -113,6 +113,8 @@ def test_prepare_train_package_and_curve_from_a_tiny_language_model(recipe, tmp_
     assert card["training"]["prepare_command"].startswith("python recipes/train_lm_classifier.py prepare --work ")
     model = keras.saving.load_model(os.path.join(out, "imdb-lstm-lm-ft.keras"), safe_mode=True)
     assert model(tf.constant(["A great film!", "Bad."])).shape == (2, 1)
+    # The packaged model frames each text as training did: after the language model's <eos>.
+    assert model.get_layer("crop").start_id == history["config"]["start_id"] == 2
 
     rows = recipe.main(["curve", "--work", work, "--docs-dir", str(tmp_path / "docs"), "--cards-dir", out])
     assert {(r["labelled"], r["language_model"]) for r in rows} == {(48, True), (16, False)}

@@ -74,7 +74,7 @@ register(ModelSpec(
         "That made the per-epoch validation figures jump (epoch 8 111.79, epoch 9 202.29, epoch 11 148.92); "
         "rows now start at review boundaries, and the two weights the run had kept, scored again that way, "
         "gave epoch 8 111.73 and epoch 11 104.90. "
-        "perplexity. Generating samples each word from the model (zoo.decoding.sample: temperature, "
+        "Generating samples each word from the model (zoo.decoding.sample: temperature, "
         "top-k, top-p, seeded), never [UNK]; <eos> ends the text."
     ),
     data_license="IMDb user reviews for research use; cite Maas et al. 2011 (no license stated by the authors)",
