@@ -43,6 +43,11 @@ def test_crop_keeps_what_the_models_crop_layer_keeps(recipe):
     assert "start_id" not in layer.get_config()  # checkpoints saved before the option load unchanged
     with pytest.raises(ValueError, match="start_id"):
         HeadTailCrop(length=5, head=0, start_id=2)
+    # A numpy id (read from a vocabulary array) is taken as the plain int it is; a bool or a string is refused.
+    assert json.dumps(HeadTailCrop(length=5, head=2, start_id=np.int64(2)).get_config())
+    for bad in (True, "2", 0):
+        with pytest.raises(ValueError, match="start_id"):
+            HeadTailCrop(length=5, head=2, start_id=bad)
 
 
 def test_batches_group_similar_lengths_and_pad_to_the_multiple(recipe):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numbers
+
 import keras
 from keras import ops
 
@@ -62,13 +64,14 @@ class HeadTailCrop(keras.layers.Layer):
         super().__init__(**kwargs)
         if not 0 <= head <= length:
             raise ValueError(f"head must be in [0, length={length}], got {head}.")
-        if start_id is not None and (not isinstance(start_id, int) or start_id < 1 or head < 1):
+        if start_id is not None and (isinstance(start_id, bool) or not isinstance(start_id, numbers.Integral)
+                                     or start_id < 1 or head < 1):
             raise ValueError(f"start_id must be a positive token id kept in a head of at least 1, got start_id={start_id!r}, "
                              f"head={head}.")
         self.length = int(length)
         self.head = int(head)
         self.trim = bool(trim)
-        self.start_id = start_id
+        self.start_id = None if start_id is None else int(start_id)  # a plain int: numpy ids serialize too
 
     def call(self, ids):
         ids = ops.cast(ids, "int32")
