@@ -6,6 +6,8 @@ Structure: many-to-many (each character in, the next character out)
 This recipe trains the registered `shakespeare-char-lstm` model and writes the checkpoint the zoo ships:
 
     python recipes/train_char_language_model.py shakespeare-char-lstm --time-box 45   # run again to continue
+    python recipes/train_char_language_model.py shakespeare-char-lstm --stateful --learning-rate 5e-4 \
+        --init-from runs/shakespeare-char-lstm/best.weights.h5 --run-dir runs/stateful   # a second stage
     python recipes/train_char_language_model.py shakespeare-char-lstm --limit-train 20000 --steps-per-epoch 2 \\
         --epochs 1 --eval-limit 500 --out /tmp/smoke --run-dir /tmp/smoke-runs   # a smoke run
 
@@ -20,6 +22,11 @@ Steps, top to bottom:
    character at every position). An epoch is one pass: a window every `SEQ_LEN` characters, each start
    moved by a random offset and the windows shuffled, so every epoch cuts the text differently.
    Adam with gradient clipping; the learning rate is halved when the validation figure stops improving.
+   With `--stateful` the windows follow each other instead (truncated backpropagation through time): the
+   text is cut into `--batch-size` streams, row r of every batch reads the next SEQ_LEN characters of
+   stream r, and each LSTM carries its state from batch to batch (zeroed at each epoch, whose streams
+   start at a random offset), so the network learns to read a long text as `zoo eval` reads it: as one
+   stream, the state never reset. `--init-from` starts from an earlier run's weights (e.g. a stateless one).
 4. After each epoch, read the whole validation split as one stream (the state carried along, as `zoo eval`
    reads the test split) and keep the epoch with the lowest cross-entropy per character.
 5. Score the best weights on the test split and write `<out>/shakespeare-char-lstm.keras` and its card.
@@ -76,16 +83,78 @@ def windows(ids, *, seq_len: int, batch_size: int, shuffle: bool, seed: int):
     return dataset.batch(batch_size, drop_remainder=True).map(gather, num_parallel_calls=tf.data.AUTOTUNE).prefetch(2)
 
 
+def streams(ids, *, seq_len: int, batch_size: int, shuffle: bool, seed: int):
+    """``(inputs, targets)`` batches that continue each other: row ``r`` of batch ``t + 1`` is the text right
+    after row ``r`` of batch ``t`` (the text is cut into ``batch_size`` contiguous streams).
+
+    With ``shuffle`` every pass starts the streams at a new random offset below ``seq_len`` (so windows
+    are cut differently each epoch); the number of batches per pass is the same either way.
+    """
+    import tensorflow as tf
+
+    ids = np.asarray(ids, np.int32)
+    stream_len = len(ids) // batch_size
+    steps = (stream_len - 1) // seq_len - (1 if shuffle else 0)  # room for an offset below seq_len
+    if steps < 1:
+        raise ValueError(f"the text has {len(ids)} characters: {batch_size} streams of them hold no window of "
+                         f"{seq_len + 1} characters{' after a random offset' if shuffle else ''}; lower --batch-size.")
+    text = tf.constant(ids[: batch_size * stream_len].reshape(batch_size, stream_len))
+    offsets = tf.range(seq_len + 1)
+    generator = tf.random.Generator.from_seed(seed)  # its state moves on, so each pass draws a new offset
+
+    def one_pass(_):
+        start = generator.uniform([], 0, seq_len, tf.int32) if shuffle else tf.constant(0)
+
+        def window(t):
+            rows = tf.gather(text, start + tf.cast(t, tf.int32) * seq_len + offsets, axis=1)
+            return rows[:, :-1], rows[:, 1:]
+
+        return tf.data.Dataset.range(steps).map(window)
+
+    passes = tf.data.Dataset.range(1).flat_map(one_pass)
+    return passes.apply(tf.data.experimental.assert_cardinality(steps)).prefetch(2)
+
+
+def reset_states_callback():
+    """A Keras callback that zeroes every stateful layer's state before each epoch and before validation."""
+    import keras
+
+    class ResetStates(keras.callbacks.Callback):
+        def _reset(self):
+            for layer in self.model.layers:
+                if getattr(layer, "stateful", False):
+                    layer.reset_states()
+
+        def on_epoch_begin(self, epoch, logs=None):
+            self._reset()
+
+        def on_test_begin(self, logs=None):
+            self._reset()
+
+    return ResetStates()
+
+
 def main(argv=None):
     parser = _training.recipe_parser(__doc__, epochs=EPOCHS, batch_size=BATCH_SIZE, learning_rate=LEARNING_RATE,
                                      patience=PATIENCE, name_help="registered model name: shakespeare-char-lstm")
     parser.add_argument("--seq-len", type=int, default=SEQ_LEN, help=f"characters per training window (default {SEQ_LEN})")
+    parser.add_argument("--stateful", action="store_true",
+                        help="carry the LSTM state from window to window along --batch-size streams of the text")
+    parser.add_argument("--dropout", type=float, default=None,
+                        help="dropout after the embedding and each LSTM while training (default: the registered one)")
+    parser.add_argument("--init-from", metavar="WEIGHTS", default=None,
+                        help="start from an earlier run's network weights (its best.weights.h5)")
     args = parser.parse_args(argv)
+    if args.dropout is not None and not 0 <= args.dropout < 1:
+        parser.error(f"--dropout must be in [0, 1), got {args.dropout}.")
+    if args.init_from and not os.path.isfile(args.init_from):
+        parser.error(f"--init-from: no file {args.init_from!r} (expected a run's best.weights.h5).")
     run = _training.start_run("recipes/train_char_language_model.py", args, argv)  # the strategy, before any TF op
     import keras
 
     from zoo.data import tinyshakespeare
     from zoo.models.char_language_model.evaluation import character_ids, stream_nats
+    from zoo.models.char_language_model.model import build_network
 
     # 1. Data: the characters of each split (limits keep the first N characters).
     train = tinyshakespeare.load("train", limit=args.limit_train)
@@ -93,9 +162,18 @@ def main(argv=None):
     print(f"train {len(train):,} characters · validation {len(validation):,} characters", flush=True)
 
     # 2-3. The model; the network part (ids -> logits) is what trains.
+    if args.stateful and run.multi_worker:
+        raise ValueError("--stateful trains on one worker: each stream's state lives in that worker's LSTMs.")
     with run.scope():
-        whole = run.build()
+        whole = run.build(**({} if args.dropout is None else {"dropout": args.dropout}))
         network = whole.get_layer("network")
+        if args.stateful:  # the same layers with a fixed batch and kept states; `whole` gets its weights at the end
+            sizes = {k: run.spec.builder_args[k] for k in ("embedding_dim", "units", "layers", "dropout")}
+            sizes["dropout"] = network.get_layer("embedding_dropout").rate
+            network = build_network(vocab_size=network.get_layer("embedding").input_dim, **sizes,
+                                    stateful_batch=run.global_batch_size)
+        if args.init_from:
+            network.load_weights(args.init_from)
         network.compile(optimizer=keras.optimizers.Adam(args.learning_rate, clipnorm=1.0),
                         loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
     train_ids, validation_ids = character_ids(whole, train), character_ids(whole, validation)
@@ -105,21 +183,31 @@ def main(argv=None):
 
     # 4. Keep the epoch whose weights read the validation split best, as one stream.
     def dev_score(scoring_model):
+        if args.stateful:
+            scoring_model.get_layer("network").set_weights(network.get_weights())
         nats, count = stream_nats(scoring_model, validation_ids, desc="validation")
         return nats / count
 
     halve = keras.callbacks.ReduceLROnPlateau(monitor=run.monitor, mode=run.metric.mode, factor=0.5,
                                               patience=LR_PATIENCE, min_lr=1e-5)
-    batches = windows(train_ids, seq_len=args.seq_len, batch_size=run.global_batch_size, shuffle=True, seed=run.seed)
-    validation_batches = windows(validation_ids, seq_len=args.seq_len, batch_size=min(run.global_batch_size, 16),
-                                 shuffle=False, seed=run.seed)
-    if not run.fit(network, batches, validation_batches, whole=whole, dev_score=dev_score, callbacks=[halve]):
+    callbacks = [halve]
+    if args.stateful:
+        batches = streams(train_ids, seq_len=args.seq_len, batch_size=run.global_batch_size, shuffle=True, seed=run.seed)
+        validation_batches = streams(validation_ids, seq_len=args.seq_len, batch_size=run.global_batch_size,
+                                     shuffle=False, seed=run.seed)
+        callbacks.append(reset_states_callback())
+    else:
+        batches = windows(train_ids, seq_len=args.seq_len, batch_size=run.global_batch_size, shuffle=True, seed=run.seed)
+        validation_batches = windows(validation_ids, seq_len=args.seq_len, batch_size=min(run.global_batch_size, 16),
+                                     shuffle=False, seed=run.seed)
+    if not run.fit(network, batches, validation_batches, whole=whole, dev_score=dev_score, callbacks=callbacks):
         return None  # --stop-after-epochs: the same command resumes
 
     # 5. The test split, once: the same scoring as `zoo eval`; then the checkpoint and its card.
     return run.finish(validation={"n": len(validation_ids) - 1},
                       training={"train_characters": len(train_ids), "seq_len": args.seq_len,
-                                "windows_per_epoch": int(batches.cardinality()) * run.global_batch_size})
+                                "windows_per_epoch": int(batches.cardinality()) * run.global_batch_size,
+                                "stateful": args.stateful, "init_from": args.init_from})
 
 
 if __name__ == "__main__":

@@ -69,6 +69,89 @@ def test_the_stream_carries_the_state_so_every_character_sees_all_before_it(tiny
     assert tiny.score(text) == pytest.approx(expected / (len(text) - 1), rel=1e-5)
 
 
+# === Training ===
+
+
+def recipe():
+    import importlib.util
+
+    path = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "recipes",
+                        "train_char_language_model.py")
+    spec = importlib.util.spec_from_file_location("recipe_train_char_language_model", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_stateful_batches_continue_each_other_and_each_pass_starts_elsewhere():
+    streams = recipe().streams
+    ids = np.arange(1000, dtype=np.int32)  # the text is its own positions
+    batches = streams(ids, seq_len=10, batch_size=4, shuffle=True, seed=0)
+    steps = int(batches.cardinality())
+    assert steps == (1000 // 4 - 1) // 10 - 1
+    starts = []
+    for _ in range(3):  # three passes, as `Run.fit` repeats the dataset
+        first, previous = None, None
+        for inputs, targets in batches:
+            inputs, targets = inputs.numpy(), targets.numpy()
+            assert inputs.shape == targets.shape == (4, 10)
+            np.testing.assert_array_equal(targets, inputs + 1)  # the next character at every position
+            if previous is None:
+                first = inputs[:, 0]
+                np.testing.assert_array_equal(first - first[0], np.arange(4) * 250)  # four streams of 250
+            else:
+                np.testing.assert_array_equal(inputs[:, 0], previous[:, -1] + 1)  # row r goes on where it stopped
+            previous = inputs
+        assert int(previous[:, -1].max()) < 1000
+        starts.append(int(first[0]))
+    assert all(0 <= s < 10 for s in starts) and len(set(starts)) > 1
+    fixed = [int(x[0, 0]) for x, _ in streams(ids, seq_len=10, batch_size=4, shuffle=False, seed=0)]
+    assert fixed[0] == 0 and len(fixed) == (1000 // 4 - 1) // 10
+    with pytest.raises(ValueError, match="lower --batch-size"):
+        streams(ids[:50], seq_len=10, batch_size=8, shuffle=True, seed=0)
+
+
+def test_stateless_windows_each_predict_the_next_character_and_cover_the_text():
+    windows = recipe().windows
+    ids = np.arange(1000, dtype=np.int32)
+    batches = windows(ids, seq_len=10, batch_size=4, shuffle=False, seed=0)
+    firsts = []
+    for inputs, targets in batches:
+        np.testing.assert_array_equal(targets.numpy(), inputs.numpy() + 1)
+        firsts += [int(x) for x in inputs.numpy()[:, 0]]
+    assert firsts == list(range(0, 960, 10))  # a window every 10 characters, incomplete batches dropped
+    shuffled = [int(x) for inputs, _ in windows(ids, seq_len=10, batch_size=4, shuffle=True, seed=0)
+                for x in inputs.numpy()[:, 0]]
+    assert len(shuffled) == len(firsts) and shuffled != firsts and max(shuffled) <= 1000 - 11
+    with pytest.raises(ValueError, match="lower --batch-size"):
+        windows(ids[:50], seq_len=10, batch_size=8, shuffle=True, seed=0)
+
+
+def test_the_stateful_training_network_shares_the_shipped_networks_weights(tmp_path):
+    import keras
+
+    from zoo.models.char_language_model.model import build_network, forward
+
+    sizes = dict(vocab_size=9, embedding_dim=4, units=6, layers=2, dropout=0.0)
+    stateful, plain = build_network(**sizes, stateful_batch=3), build_network(**sizes)
+    stateful.save_weights(tmp_path / "stateful.weights.h5")
+    plain.load_weights(tmp_path / "stateful.weights.h5")
+    ids = np.random.default_rng(0).integers(2, 9, size=(3, 12)).astype("int32")
+    expected = np.asarray(plain(ids))
+    # Read in two calls, the stateful network carries its state across them as `forward` does explicitly.
+    halves = np.concatenate([np.asarray(stateful(ids[:, :5])), np.asarray(stateful(ids[:, 5:]))], axis=1)
+    np.testing.assert_allclose(halves, expected, atol=1e-5)
+    logits, states = forward(plain, ids[:, :5])
+    np.testing.assert_allclose(np.asarray(forward(plain, ids[:, 5:], states)[0]), expected[:, 5:], atol=1e-5)
+    for layer in stateful.layers:
+        if isinstance(layer, keras.layers.LSTM):
+            layer.reset_states()
+    np.testing.assert_allclose(np.asarray(stateful(ids)), expected, atol=1e-5)
+    for bad in (0, True, 2.5):
+        with pytest.raises(ValueError, match="stateful_batch must be a positive number of rows"):
+            build_network(**sizes, stateful_batch=bad)
+
+
 def test_scores_are_in_nats_bits_and_perplexity():
     from zoo.models.char_language_model.evaluation import scores
 

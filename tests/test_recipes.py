@@ -34,7 +34,8 @@ CASES = {  # recipe: (model, its own tiny options); every stage uses only the --
     "train_chorale_composer.py": ("jsb-chorales-lstm", ["--limit-train", "3", "--limit-dev", "2", "--batch-size", "8"]),
     "train_forecaster.py": ("etth1-segrnn-h96", ["--limit-train", "64", "--limit-dev", "32", "--batch-size", "16"]),
     "train_char_language_model.py": ("shakespeare-char-lstm", ["--limit-train", "3000", "--limit-dev", "300",
-                                                               "--batch-size", "8", "--seq-len", "32"]),
+                                                               "--batch-size", "8", "--seq-len", "32", "--stateful",
+                                                               "--dropout", "0.3"]),
 }
 NOT_THE_REPOSITORY = {".git", ".venv", "runs", ".pytest_cache", "__pycache__"}  # runs/: a user's own training
 

@@ -64,22 +64,30 @@ def build_char_language_model(
     return keras.Model(text, network(to_ids(text)), name=name)
 
 
-def build_network(*, vocab_size: int, embedding_dim: int, units: int, layers: int, dropout: float):
+def build_network(*, vocab_size: int, embedding_dim: int, units: int, layers: int, dropout: float,
+                  stateful_batch: int | None = None):
     """Ids ``(batch, time)`` int32 -> logits ``(batch, time, vocab_size)``: embedding, ``lstm_1..n``, ``logits``.
 
     The LSTMs also return their final states (unused by the model), so `forward` can carry the state from
-    one stretch of text to the next.
+    one stretch of text to the next. With ``stateful_batch`` the batch is fixed at that many rows and each
+    LSTM keeps its state from one call to the next (Keras ``stateful=True``; ``reset_states()`` zeroes it):
+    the training network of truncated backpropagation through time. Its weights are those of the
+    ordinary network, layer for layer, so either loads the other's weights file.
     """
     import keras
     from keras import layers as kl
 
     if layers < 1:
         raise ValueError(f"layers must be at least 1, got {layers}.")
-    ids = keras.Input(shape=(None,), dtype="int32", name="char_ids")
+    if stateful_batch is not None and (isinstance(stateful_batch, bool) or not isinstance(stateful_batch, int)
+                                       or stateful_batch < 1):
+        raise ValueError(f"stateful_batch must be a positive number of rows or None, got {stateful_batch!r}.")
+    ids = keras.Input(batch_shape=(stateful_batch, None), dtype="int32", name="char_ids")
     x = kl.Embedding(vocab_size, embedding_dim, name="embedding")(ids)
     x = kl.Dropout(dropout, name="embedding_dropout")(x)
     for i in range(1, layers + 1):
-        x, _, _ = kl.LSTM(units, return_sequences=True, return_state=True, name=f"lstm_{i}")(x)
+        x, _, _ = kl.LSTM(units, return_sequences=True, return_state=True, stateful=stateful_batch is not None,
+                          name=f"lstm_{i}")(x)
         x = kl.Dropout(dropout, name=f"dropout_{i}")(x)
     logits = kl.Dense(vocab_size, name="logits")(x)
     return keras.Model(ids, logits, name="network")
