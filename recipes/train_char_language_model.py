@@ -6,7 +6,7 @@ Structure: many-to-many (each character in, the next character out)
 This recipe trains the registered `shakespeare-char-lstm` model and writes the checkpoint the zoo ships:
 
     python recipes/train_char_language_model.py shakespeare-char-lstm --time-box 45   # run again to continue
-    python recipes/train_char_language_model.py shakespeare-char-lstm --stateful --learning-rate 5e-4 \
+    python recipes/train_char_language_model.py shakespeare-char-lstm --stateful --learning-rate 5e-4 \\
         --init-from runs/shakespeare-char-lstm/best.weights.h5 --run-dir runs/stateful   # a second stage
     python recipes/train_char_language_model.py shakespeare-char-lstm --limit-train 20000 --steps-per-epoch 2 \\
         --epochs 1 --eval-limit 500 --out /tmp/smoke --run-dir /tmp/smoke-runs   # a smoke run
@@ -29,7 +29,10 @@ Steps, top to bottom:
    stream, the state never reset. `--init-from` starts from an earlier run's weights (e.g. a stateless one).
 4. After each epoch, read the whole validation split as one stream (the state carried along, as `zoo eval`
    reads the test split) and keep the epoch with the lowest cross-entropy per character.
-5. Score the best weights on the test split and write `<out>/shakespeare-char-lstm.keras` and its card.
+5. With `--calibrate`, fit one softmax temperature on the validation split (the network is over-confident
+   on text it has not read) and fold it into the output layer. Score the best weights on the test split
+   and write `<out>/shakespeare-char-lstm.keras` and its card. `--finish-now` does this step at once, from
+   the best epoch so far.
 """
 
 from __future__ import annotations
@@ -142,6 +145,9 @@ def main(argv=None):
                         help="carry the LSTM state from window to window along --batch-size streams of the text")
     parser.add_argument("--dropout", type=float, default=None,
                         help="dropout after the embedding and each LSTM while training (default: the registered one)")
+    parser.add_argument("--calibrate", action="store_true",
+                        help="before the test split is read, fit the softmax temperature on the validation split and "
+                             "fold it into the output layer")
     parser.add_argument("--init-from", metavar="WEIGHTS", default=None,
                         help="start from an earlier run's network weights (its best.weights.h5)")
     args = parser.parse_args(argv)
@@ -153,7 +159,7 @@ def main(argv=None):
     import keras
 
     from zoo.data import tinyshakespeare
-    from zoo.models.char_language_model.evaluation import character_ids, stream_nats
+    from zoo.models.char_language_model.evaluation import calibrate_temperature, character_ids, stream_nats
     from zoo.models.char_language_model.model import build_network
 
     # 1. Data: the characters of each split (limits keep the first N characters).
@@ -204,7 +210,8 @@ def main(argv=None):
         return None  # --stop-after-epochs: the same command resumes
 
     # 5. The test split, once: the same scoring as `zoo eval`; then the checkpoint and its card.
-    return run.finish(validation={"n": len(validation_ids) - 1},
+    calibrate = (lambda model: calibrate_temperature(model, validation_ids)) if args.calibrate else None
+    return run.finish(validation={"n": len(validation_ids) - 1}, prepare=calibrate,
                       training={"train_characters": len(train_ids), "seq_len": args.seq_len,
                                 "windows_per_epoch": int(batches.cardinality()) * run.global_batch_size,
                                 "stateful": args.stateful, "init_from": args.init_from})

@@ -111,6 +111,57 @@ def test_stateful_batches_continue_each_other_and_each_pass_starts_elsewhere():
         streams(ids[:50], seq_len=10, batch_size=8, shuffle=True, seed=0)
 
 
+def test_the_fitted_temperature_is_the_one_the_targets_were_drawn_at():
+    from zoo.models.char_language_model.evaluation import best_temperature
+
+    rng = np.random.default_rng(0)
+    logits = rng.normal(scale=3.0, size=(20000, 12))
+    for true in (0.7, 1.0, 2.0):
+        p = np.exp(logits / true)
+        p /= p.sum(axis=1, keepdims=True)
+        targets = (p.cumsum(axis=1) > rng.random((len(p), 1))).argmax(axis=1)
+        assert best_temperature(logits, targets) == pytest.approx(true, rel=0.05)
+    with pytest.raises(ValueError, match="expected logits"):
+        best_temperature(logits, np.zeros(3, int))
+
+
+def test_calibration_folds_the_temperature_into_the_output_layer(tiny):
+    import keras
+
+    from zoo.models.char_language_model.evaluation import calibrate_temperature, character_ids, stream_nats
+    from zoo.models.char_language_model.model import scale_logits
+
+    model = keras.models.clone_model(tiny.model)
+    model.set_weights(tiny.model.get_weights())
+    ids = character_ids(model, "First Citizen:\nBefore we proceed any further, hear me speak. " * 4)
+    before = np.asarray(model(np.array(["ROMEO:"])))
+    found = calibrate_temperature(model, ids)
+    np.testing.assert_allclose(np.asarray(model(np.array(["ROMEO:"]))), before / found["temperature"], rtol=1e-3, atol=1e-5)
+    nats, count = stream_nats(model, ids)
+    assert found["nats_per_char"] == round(nats / count, 4) <= found["nats_per_char_before_temperature"]
+    with pytest.raises(ValueError, match="factor must be positive"):
+        scale_logits(model, 0.0)
+
+
+def test_finish_now_writes_the_best_epoch_without_training(tmp_path, monkeypatch, capsys, data_dir):
+    main = recipe().main
+    monkeypatch.chdir(tmp_path)
+    argv = [NAME, "--limit-train", "3000", "--limit-dev", "300", "--batch-size", "8", "--seq-len", "32",
+            "--steps-per-epoch", "2", "--eval-limit", "6", "--run-dir", str(tmp_path / "runs")]
+    with pytest.raises(ValueError, match="no finished epoch"):
+        main([*argv, "--finish-now", "--out", str(tmp_path / "none")])
+    assert main([*argv, "--epochs", "2", "--stop-after-epochs", "1", "--out", str(tmp_path / "out")]) is None
+    best = json.loads((tmp_path / "runs" / NAME / "best.json").read_text())
+    card = main([*argv, "--epochs", "2", "--finish-now", "--calibrate", "--out", str(tmp_path / "out")])
+    out = capsys.readouterr().out
+    assert "--finish-now: writing epoch 1" in out and "Epoch 2/2" not in out
+    assert (tmp_path / "runs" / NAME / "backup").is_dir(), "training can go on after --finish-now"
+    assert card["training"]["best_epoch"] == best["epoch"] == 1
+    validation = card["validation"]
+    assert validation["temperature"] > 0 and validation["nats_per_char"] <= validation["nats_per_char_before_temperature"]
+    assert validation["nats_per_char_before_temperature"] == pytest.approx(best["val_nats_per_char"], abs=1e-4)
+
+
 def test_stateless_windows_each_predict_the_next_character_and_cover_the_text():
     windows = recipe().windows
     ids = np.arange(1000, dtype=np.int32)

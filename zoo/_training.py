@@ -107,6 +107,9 @@ def recipe_parser(doc: str, *, epochs: int, batch_size: int, learning_rate: floa
                             "the longest epoch so far); then score the best epoch and write the checkpoint. The "
                             "backup is kept: the same command continues training (delete <run-dir>/<name>/ to "
                             "start afresh)")
+    small.add_argument("--finish-now", action="store_true",
+                       help="train no further: score the best epoch so far and write the checkpoint (the backup is "
+                            "kept, so the same command without --finish-now continues training)")
     return parser
 
 
@@ -324,6 +327,12 @@ class Run:
 
         args = self.args
         self._fitted, self._whole = model, whole if whole is not None else model
+        if getattr(args, "finish_now", False):
+            if not os.path.exists(os.path.join(self.run_dir, "best.weights.h5")):
+                raise ValueError(f"--finish-now: {self.run_dir} holds no finished epoch (no best.weights.h5) to write.")
+            print(f"--finish-now: writing epoch {self._best_state().get('epoch')}, the best so far (the backup "
+                  "stays: the same command without --finish-now trains on)", flush=True)
+            return True
         batches = int(train.cardinality())
         if batches <= 0:
             raise ValueError("The training dataset must have a known, positive number of batches (use bucketed_dataset).")
@@ -404,7 +413,7 @@ class Run:
 
     # --- The end: the test score, the checkpoint and the card ---
 
-    def finish(self, *, validation: dict, training: dict, evaluate: dict | None = None) -> dict | None:
+    def finish(self, *, validation: dict, training: dict, evaluate: dict | None = None, prepare=None) -> dict | None:
         """On the chief: the best epoch's weights in the shipped model, scored once on the test split by the
         family's evaluator, written as ``<out>/<name>.keras`` with its card. Other workers return None.
 
@@ -412,6 +421,8 @@ class Run:
             validation: what the card says about the validation split besides the best score (``{"n": ...}``).
             training: the recipe's own training facts (sizes, options) added to the common ones.
             evaluate: extra keyword arguments of the evaluator (``{"beam_width": 3}``).
+            prepare: ``fn(model) -> dict``, a last step on the shipped model before the test split is read
+                (e.g. a calibration fitted on the validation split); what it returns joins ``validation``.
         """
         if not self.is_chief:
             self._end()
@@ -420,6 +431,8 @@ class Run:
 
         args = self.args
         inference = self.shipped_model()
+        if prepare is not None:
+            validation = {**validation, **(prepare(inference) or {})}
         metrics = self.spec.evaluator_fn()(inference, split="test", limit=args.eval_limit, **(evaluate or {}))
         print(f"test: {json.dumps(metrics)}", flush=True)
         best = self._best_state()

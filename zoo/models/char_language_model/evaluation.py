@@ -70,6 +70,78 @@ def stream_nats(model, ids, *, window: int = WINDOW, progress: bool = False, des
     return total, count
 
 
+def best_temperature(logits, targets, *, low: float = 0.25, high: float = 4.0) -> float:
+    """The softmax temperature ``T`` that minimizes the mean cross-entropy of ``targets`` under ``logits / T``.
+
+    ``logits`` ``(n, vocabulary)``, ``targets`` ``(n,)``. The cross-entropy is convex in ``1 / T``, so a
+    golden-section search over ``1 / T`` in ``[1 / high, 1 / low]`` finds it.
+    """
+    import numpy as np
+
+    logits = np.asarray(logits, np.float64)
+    targets = np.asarray(targets)
+    if logits.ndim != 2 or targets.shape != logits.shape[:1] or not len(targets):
+        raise ValueError(f"expected logits (n, vocabulary) and n targets, got {logits.shape} and {targets.shape}.")
+    true = logits[np.arange(len(targets)), targets]
+
+    def nats(inverse):
+        z = logits * inverse
+        top = z.max(axis=1)
+        return float(np.mean(top + np.log(np.exp(z - top[:, None]).sum(axis=1)) - true * inverse))
+
+    ratio = (math.sqrt(5) - 1) / 2
+    a, b = 1 / high, 1 / low
+    c, d = b - ratio * (b - a), a + ratio * (b - a)
+    fc, fd = nats(c), nats(d)
+    while b - a > 1e-4:
+        if fc < fd:
+            b, d, fd = d, c, fc
+            c = b - ratio * (b - a)
+            fc = nats(c)
+        else:
+            a, c, fc = c, d, fd
+            d = a + ratio * (b - a)
+            fd = nats(d)
+    return 1 / ((a + b) / 2)
+
+
+def stream_logits(model, ids, *, window: int = WINDOW):
+    """The logits ``(len(ids) - 1, vocabulary)`` of ``ids[1:]``, read as one stream (as `stream_nats` reads it)."""
+    import numpy as np
+    import tensorflow as tf
+
+    from zoo.models.char_language_model.model import forward
+
+    ids = np.asarray(ids, np.int32)
+    states, parts = None, []
+    for start in range(0, len(ids) - 1, window):
+        logits, states = forward(model, tf.constant(ids[None, start : min(start + window, len(ids) - 1)]), states)
+        parts.append(np.asarray(logits[0]))
+    return np.concatenate(parts) if parts else np.zeros((0, 0), np.float32)
+
+
+def calibrate_temperature(model, ids) -> dict:
+    """Fits the softmax temperature on ``ids`` (a validation split) and folds it into the model's output layer.
+
+    A network that fits its training text closely is over-confident on text it has not seen; dividing its
+    logits by one fitted ``T > 1`` lowers the cross-entropy there without changing which character is most
+    likely. The model is changed in place (the ``logits`` layer's kernel and bias are divided by ``T``);
+    returns ``{"temperature", "nats_per_char_before_temperature", "nats_per_char"}`` on ``ids``.
+    """
+    import numpy as np
+
+    from zoo.models.char_language_model.model import scale_logits
+
+    ids = np.asarray(ids, np.int32)
+    logits = stream_logits(model, ids)
+    temperature = best_temperature(logits, ids[1:])
+    before = stream_nats(model, ids)
+    scale_logits(model, 1 / temperature)
+    after = stream_nats(model, ids)
+    return {"temperature": round(temperature, 4), "nats_per_char_before_temperature": round(before[0] / before[1], 4),
+            "nats_per_char": round(after[0] / after[1], 4)}
+
+
 def scores(nats: float, count: int) -> dict:
     """nats/char (the headline), bits/char and perplexity from a summed cross-entropy and its character count."""
     mean = nats / count

@@ -105,6 +105,17 @@ def network_parts(model):
     return network, network.get_layer("embedding"), lstms, network.get_layer("logits")
 
 
+def scale_logits(model, factor: float) -> None:
+    """Multiplies every logit the model gives by ``factor`` (in place: the ``logits`` layer's kernel and bias).
+
+    With ``factor = 1 / T`` the model's softmax is the old one at temperature ``T``; nothing else changes.
+    """
+    if not factor > 0:
+        raise ValueError(f"factor must be positive, got {factor!r}.")
+    _, _, _, logits = network_parts(model)
+    logits.set_weights([w * factor for w in logits.get_weights()])
+
+
 def forward(model, ids, states=None):
     """Logits for ids ``(batch, time)`` read from ``states`` (``[h1, c1, h2, c2, ...]``; None: zeros), and the new states.
 
