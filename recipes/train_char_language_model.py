@@ -37,6 +37,7 @@ Steps, top to bottom:
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 
@@ -116,6 +117,19 @@ def streams(ids, *, seq_len: int, batch_size: int, shuffle: bool, seed: int):
 
     passes = tf.data.Dataset.range(1).flat_map(one_pass)
     return passes.apply(tf.data.experimental.assert_cardinality(steps)).prefetch(2)
+
+
+def earlier_stage(init_from: str | None) -> dict:
+    """What the card says of the run ``--init-from`` came from: the weights file and that run's training seconds."""
+    if not init_from:
+        return {"init_from": None}
+    times = os.path.join(os.path.dirname(os.path.abspath(init_from)), "time.json")
+    seconds = None
+    if os.path.exists(times):
+        with open(times) as f:
+            record = json.load(f)
+        seconds = round(max(sum(record.get("invocations", [])), sum(record.get("epochs", []))))
+    return {"init_from": init_from, "init_from_train_seconds": seconds}
 
 
 def reset_states_callback():
@@ -214,7 +228,8 @@ def main(argv=None):
     return run.finish(validation={"n": len(validation_ids) - 1}, prepare=calibrate,
                       training={"train_characters": len(train_ids), "seq_len": args.seq_len,
                                 "windows_per_epoch": int(batches.cardinality()) * run.global_batch_size,
-                                "stateful": args.stateful, "init_from": args.init_from})
+                                "stateful": args.stateful, "dropout": network.get_layer("embedding_dropout").rate,
+                                **earlier_stage(args.init_from)})
 
 
 if __name__ == "__main__":
