@@ -167,9 +167,9 @@ def main(argv=None):
     args = parser.parse_args(argv)
     if args.dropout is not None and not 0 <= args.dropout < 1:
         parser.error(f"--dropout must be in [0, 1), got {args.dropout}.")
-    if args.init_from and not os.path.isfile(args.init_from):
-        parser.error(f"--init-from: no file {args.init_from!r} (expected a run's best.weights.h5).")
     run = _training.start_run("recipes/train_char_language_model.py", args, argv)  # the strategy, before any TF op
+    if args.init_from and not os.path.isfile(args.init_from):  # after parsing: a card's command parses anywhere
+        parser.error(f"--init-from: no file {args.init_from!r} (expected a run's best.weights.h5).")
     import keras
 
     from zoo.data import tinyshakespeare

@@ -150,6 +150,9 @@ def test_finish_now_writes_the_best_epoch_without_training(tmp_path, monkeypatch
             "--steps-per-epoch", "2", "--eval-limit", "6", "--run-dir", str(tmp_path / "runs")]
     with pytest.raises(ValueError, match="no finished epoch"):
         main([*argv, "--finish-now", "--out", str(tmp_path / "none")])
+    with pytest.raises(SystemExit):
+        main([*argv, "--init-from", str(tmp_path / "missing.weights.h5"), "--out", str(tmp_path / "none")])
+    assert "--init-from: no file" in capsys.readouterr().err
     assert main([*argv, "--epochs", "2", "--stop-after-epochs", "1", "--out", str(tmp_path / "out")]) is None
     best = json.loads((tmp_path / "runs" / NAME / "best.json").read_text())
     card = main([*argv, "--epochs", "2", "--finish-now", "--calibrate", "--out", str(tmp_path / "out")])
