@@ -7,7 +7,7 @@ This recipe trains the registered `shakespeare-char-lstm` model and writes the c
 
     python recipes/train_char_language_model.py shakespeare-char-lstm --time-box 45   # run again to continue
     python recipes/train_char_language_model.py shakespeare-char-lstm --stateful --learning-rate 5e-4 \\
-        --init-from runs/shakespeare-char-lstm/best.weights.h5 --run-dir runs/stateful   # a second stage
+        --init-from runs/shakespeare-char-lstm/best.weights.h5 --run-dir runs/stateful --calibrate   # a second stage
     python recipes/train_char_language_model.py shakespeare-char-lstm --limit-train 20000 --steps-per-epoch 2 \\
         --epochs 1 --eval-limit 500 --out /tmp/smoke --run-dir /tmp/smoke-runs   # a smoke run
 
@@ -188,9 +188,9 @@ def main(argv=None):
         whole = run.build(**({} if args.dropout is None else {"dropout": args.dropout}))
         network = whole.get_layer("network")
         if args.stateful:  # the same layers with a fixed batch and kept states; `whole` gets its weights at the end
-            sizes = {k: run.spec.builder_args[k] for k in ("embedding_dim", "units", "layers", "dropout")}
-            sizes["dropout"] = network.get_layer("embedding_dropout").rate
+            sizes = {k: run.spec.builder_args[k] for k in ("embedding_dim", "units", "layers")}
             network = build_network(vocab_size=network.get_layer("embedding").input_dim, **sizes,
+                                    dropout=network.get_layer("embedding_dropout").rate,
                                     stateful_batch=run.global_batch_size)
         if args.init_from:
             network.load_weights(args.init_from)
