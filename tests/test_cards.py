@@ -124,3 +124,11 @@ def test_card_num_params_matches_the_model(name):
 
 def test_generated_cards_and_readme_table_are_fresh():
     assert _cards.stale_files() == [], "run `make cards`"
+
+
+def test_a_card_trained_from_an_earlier_run_counts_both_runs_time():
+    training = {"train_seconds": 1800, "init_from": "runs/a/best.weights.h5", "init_from_train_seconds": 5640}
+    assert _cards._earlier_stage(training) == (", after a run of 94 min it started from (`runs/a/best.weights.h5`): "
+                                               "124 min in all")
+    assert _cards._earlier_stage({"train_seconds": 1800}) == ""
+    assert _cards._earlier_stage({"train_seconds": 1800, "init_from": "x", "init_from_train_seconds": None}) == ""
