@@ -37,7 +37,6 @@ Steps, top to bottom:
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 
@@ -123,12 +122,8 @@ def earlier_stage(init_from: str | None) -> dict:
     """What the card says of the run ``--init-from`` came from: the weights file and that run's training seconds."""
     if not init_from:
         return {"init_from": None}
-    times = os.path.join(os.path.dirname(os.path.abspath(init_from)), "time.json")
-    seconds = None
-    if os.path.exists(times):
-        with open(times) as f:
-            record = json.load(f)
-        seconds = round(max(sum(record.get("invocations", [])), sum(record.get("epochs", []))))
+    times = _training.run_times(os.path.dirname(os.path.abspath(init_from)))
+    seconds = _training.train_seconds(times) if times["epochs"] or times["invocations"] else None
     return {"init_from": init_from, "init_from_train_seconds": seconds}
 
 
@@ -187,7 +182,7 @@ def main(argv=None):
     with run.scope():
         whole = run.build(**({} if args.dropout is None else {"dropout": args.dropout}))
         network = whole.get_layer("network")
-        if args.stateful:  # the same layers with a fixed batch and kept states; `whole` gets its weights at the end
+        if args.stateful:  # a twin of `network` (same layers) with a fixed batch and kept states
             sizes = {k: run.spec.builder_args[k] for k in ("embedding_dim", "units", "layers")}
             network = build_network(vocab_size=network.get_layer("embedding").input_dim, **sizes,
                                     dropout=network.get_layer("embedding_dropout").rate,
@@ -203,8 +198,6 @@ def main(argv=None):
 
     # 4. Keep the epoch whose weights read the validation split best, as one stream.
     def dev_score(scoring_model):
-        if args.stateful:
-            scoring_model.get_layer("network").set_weights(network.get_weights())
         nats, count = stream_nats(scoring_model, validation_ids, desc="validation")
         return nats / count
 

@@ -33,3 +33,17 @@ def imdb_test_slice(data_dir):
     from zoo.data import imdb
 
     return imdb.load("test", limit=1000)
+
+
+@pytest.fixture(scope="session")
+def load_recipe():
+    """``load_recipe("train_x.py")``: that file of recipes/ loaded as a fresh module (recipes are not a package)."""
+    import importlib.util
+
+    def load(filename: str):
+        spec = importlib.util.spec_from_file_location(f"recipe_{filename[:-3]}", os.path.join(ROOT, "recipes", filename))
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        return module
+
+    return load

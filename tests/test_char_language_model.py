@@ -72,19 +72,13 @@ def test_the_stream_carries_the_state_so_every_character_sees_all_before_it(tiny
 # === Training ===
 
 
-def recipe():
-    import importlib.util
-
-    path = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "recipes",
-                        "train_char_language_model.py")
-    spec = importlib.util.spec_from_file_location("recipe_train_char_language_model", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+@pytest.fixture
+def recipe(load_recipe):
+    return load_recipe("train_char_language_model.py")
 
 
-def test_stateful_batches_continue_each_other_and_each_pass_starts_elsewhere():
-    streams = recipe().streams
+def test_stateful_batches_continue_each_other_and_each_pass_starts_elsewhere(recipe):
+    streams = recipe.streams
     ids = np.arange(1000, dtype=np.int32)  # the text is its own positions
     batches = streams(ids, seq_len=10, batch_size=4, shuffle=True, seed=0)
     steps = int(batches.cardinality())
@@ -143,8 +137,8 @@ def test_calibration_folds_the_temperature_into_the_output_layer(tiny):
         scale_logits(model, 0.0)
 
 
-def test_finish_now_writes_the_best_epoch_without_training(tmp_path, monkeypatch, capsys, data_dir):
-    main = recipe().main
+def test_finish_now_writes_the_best_epoch_without_training(recipe, tmp_path, monkeypatch, capsys, data_dir):
+    main = recipe.main
     monkeypatch.chdir(tmp_path)
     argv = [NAME, "--limit-train", "3000", "--limit-dev", "300", "--batch-size", "8", "--seq-len", "32",
             "--steps-per-epoch", "2", "--eval-limit", "6", "--run-dir", str(tmp_path / "runs")]
@@ -165,16 +159,16 @@ def test_finish_now_writes_the_best_epoch_without_training(tmp_path, monkeypatch
     assert validation["nats_per_char_before_temperature"] == pytest.approx(best["val_nats_per_char"], abs=1e-4)
 
 
-def test_the_card_counts_the_earlier_stages_training_time(tmp_path):
-    earlier_stage = recipe().earlier_stage
+def test_the_card_counts_the_earlier_stages_training_time(recipe, tmp_path):
+    earlier_stage = recipe.earlier_stage
     (tmp_path / "time.json").write_text(json.dumps({"invocations": [100.0, 20.0], "epochs": [60.0, 70.0, 5.0]}))
     assert earlier_stage(str(tmp_path / "best.weights.h5")) == {
         "init_from": str(tmp_path / "best.weights.h5"), "init_from_train_seconds": 135}  # a killed stage: its epochs
     assert earlier_stage(None) == {"init_from": None}
 
 
-def test_stateless_windows_each_predict_the_next_character_and_cover_the_text():
-    windows = recipe().windows
+def test_stateless_windows_each_predict_the_next_character_and_cover_the_text(recipe):
+    windows = recipe.windows
     ids = np.arange(1000, dtype=np.int32)
     batches = windows(ids, seq_len=10, batch_size=4, shuffle=False, seed=0)
     firsts = []

@@ -4,7 +4,6 @@ checkpoint and card into --out and nothing into the repository; every card's rec
 The recipes run in this process (``main(argv)``): TensorFlow and the datasets are loaded once for all of them.
 """
 
-import importlib.util
 import json
 import os
 import re
@@ -40,14 +39,6 @@ CASES = {  # recipe: (model, its own tiny options); every stage uses only the --
 NOT_THE_REPOSITORY = {".git", ".venv", "runs", ".pytest_cache", "__pycache__"}  # runs/: a user's own training
 
 
-def recipe_main(filename: str):
-    path = os.path.join(ROOT, "recipes", filename)
-    spec = importlib.util.spec_from_file_location(f"recipe_{filename[:-3]}", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.main
-
-
 def repository_files() -> dict[str, tuple[int, int]]:
     files = {}
     for folder, subfolders, names in os.walk(ROOT):
@@ -62,11 +53,11 @@ def repository_files() -> dict[str, tuple[int, int]]:
 @pytest.mark.slow
 @pytest.mark.parametrize("recipe", list(CASES))
 def test_a_stopped_run_resumes_at_the_next_epoch_and_writes_one_checkpoint_and_card(
-        recipe, tmp_path, monkeypatch, capsys, data_dir):
+        recipe, tmp_path, monkeypatch, capsys, data_dir, load_recipe):
     name, options = CASES[recipe]
     monkeypatch.chdir(tmp_path)  # a recipe that wrote into the working folder would show up there
     before = repository_files()
-    main = recipe_main(recipe)
+    main = load_recipe(recipe).main
     argv = [name, *SMALL, *options, "--run-dir", str(tmp_path / "runs"), "--out", str(tmp_path / "out")]
 
     with warnings.catch_warnings(record=True) as caught:
@@ -119,7 +110,7 @@ def test_the_four_recipes_use_the_shared_pieces():
     assert all(uses_the_shared_pieces(f"recipes/{recipe}") for recipe in CASES)
 
 
-def test_every_cards_recipe_command_still_parses(monkeypatch):
+def test_every_cards_recipe_command_still_parses(monkeypatch, load_recipe):
     """The cards' commands are the record of how a checkpoint was trained: options may be added, never renamed.
 
     Only the options are parsed: `start_run`, the first thing a recipe does after parsing, is replaced by a
@@ -141,7 +132,7 @@ def test_every_cards_recipe_command_still_parses(monkeypatch):
         command = shlex.split(spec.card()["recipe_command"])
         assert command[:2] == ["python", spec.recipe]
         with pytest.raises(Parsed) as caught:
-            recipe_main(os.path.basename(command[1]))(command[2:])
+            load_recipe(os.path.basename(command[1])).main(command[2:])
         recipe, args = caught.value.args
         assert recipe == spec.recipe and args.name == name
         checked += 1

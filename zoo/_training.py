@@ -113,6 +113,24 @@ def recipe_parser(doc: str, *, epochs: int, batch_size: int, learning_rate: floa
     return parser
 
 
+# === A run's clock ===
+
+
+def run_times(run_dir: str) -> dict:
+    """A run folder's ``time.json``: ``{"invocations": [seconds, ...], "epochs": [seconds, ...]}`` (empty lists if none)."""
+    path = os.path.join(run_dir, "time.json")
+    if os.path.exists(path):
+        with open(path) as f:
+            return json.load(f)
+    return {"invocations": [], "epochs": []}
+
+
+def train_seconds(times: dict) -> int:
+    """The seconds a run trained, from its `run_times`. A stage stopped from outside (killed) records no
+    invocation time, but its finished epochs are timed, so the larger of the two sums counts."""
+    return round(max(sum(times["invocations"]), sum(times["epochs"])))
+
+
 # === Strategies ===
 
 
@@ -375,11 +393,7 @@ class Run:
             json.dump(state, f)
 
     def _times(self) -> dict:
-        path = os.path.join(self.run_dir, "time.json")
-        if os.path.exists(path):
-            with open(path) as f:
-                return json.load(f)
-        return {"invocations": [], "epochs": []}
+        return run_times(self.run_dir)
 
     # --- Agreement between workers ---
 
@@ -447,8 +461,7 @@ class Run:
                 "global_batch_size": self.global_batch_size, "workers": self.workers,
                 "learning_rate": args.learning_rate, "steps_per_epoch": args.steps_per_epoch,
                 "time_box_minutes": args.time_box, **training,
-                # A stage stopped from outside (killed) records no invocation time, but its finished epochs are timed.
-                "train_seconds": round(max(sum(times["invocations"]), sum(times["epochs"]))),
+                "train_seconds": train_seconds(times),
                 "invocations": len(times["invocations"]),
                 "hardware": hardware(), "strategy": args.strategy,
             },
@@ -461,12 +474,22 @@ class Run:
     def shipped_model(self):
         """The model to ship: built outside the strategy (or the dev scorer's copy), holding the best epoch's weights."""
         inference = self._scoring_copy or self.build(**self._builder_args)
-        inference.set_weights(self._whole.get_weights())
+        part = self._load_fitted(inference)
         path = os.path.join(self.run_dir, "best.weights.h5")
         if os.path.exists(path):
-            part = inference if self._fitted is self._whole else inference.get_layer(self._fitted.name)
             part.load_weights(path)
         return inference
+
+    def _load_fitted(self, copy):
+        """Puts the trained weights into ``copy`` (a model built like ``whole``) and returns the part of it the
+        fitted model stands for. The fitted model may be a part of ``whole`` or a twin of one (same layers,
+        e.g. a stateful training network), so its own weights are copied, not only ``whole``'s."""
+        copy.set_weights(self._whole.get_weights())
+        if self._fitted is self._whole:
+            return copy
+        part = copy.get_layer(self._fitted.name)
+        part.set_weights(self._fitted.get_weights())
+        return part
 
     def _best_state(self) -> dict:
         path = os.path.join(self.run_dir, "best.json")
@@ -586,7 +609,7 @@ def _callback_classes():
                 started = time.time()
                 if run._scoring_copy is None:  # built once, outside the strategy: its compiled functions are reused
                     run._scoring_copy = run.build(**run._builder_args)  # noqa: SLF001
-                run._scoring_copy.set_weights(run._whole.get_weights())  # noqa: SLF001
+                run._load_fitted(run._scoring_copy)  # noqa: SLF001
                 value = float(self.score(run._scoring_copy))  # noqa: SLF001
                 print(f"epoch {epoch + 1}: {run.monitor} {run.metric.format(value)} ({time.time() - started:.0f} s)",
                       flush=True)

@@ -70,6 +70,16 @@ def stream_nats(model, ids, *, window: int = WINDOW, progress: bool = False, des
     return total, count
 
 
+def mean_nats(logits, targets) -> float:
+    """The mean cross-entropy (nats) of ``targets`` ``(n,)`` under ``logits`` ``(n, vocabulary)``."""
+    import numpy as np
+
+    logits = np.asarray(logits, np.float64)
+    top = logits.max(axis=1)
+    chosen = logits[np.arange(len(targets)), targets]
+    return float(np.mean(top + np.log(np.exp(logits - top[:, None]).sum(axis=1)) - chosen))
+
+
 def best_temperature(logits, targets, *, low: float = 0.25, high: float = 4.0) -> float:
     """The softmax temperature ``T`` that minimizes the mean cross-entropy of ``targets`` under ``logits / T``.
 
@@ -82,12 +92,9 @@ def best_temperature(logits, targets, *, low: float = 0.25, high: float = 4.0) -
     targets = np.asarray(targets)
     if logits.ndim != 2 or targets.shape != logits.shape[:1] or not len(targets):
         raise ValueError(f"expected logits (n, vocabulary) and n targets, got {logits.shape} and {targets.shape}.")
-    true = logits[np.arange(len(targets)), targets]
 
     def nats(inverse):
-        z = logits * inverse
-        top = z.max(axis=1)
-        return float(np.mean(top + np.log(np.exp(z - top[:, None]).sum(axis=1)) - true * inverse))
+        return mean_nats(logits * inverse, targets)
 
     ratio = (math.sqrt(5) - 1) / 2
     a, b = 1 / high, 1 / low
@@ -135,11 +142,11 @@ def calibrate_temperature(model, ids) -> dict:
     ids = np.asarray(ids, np.int32)
     logits = stream_logits(model, ids)
     temperature = best_temperature(logits, ids[1:])
-    before = stream_nats(model, ids)
     scale_logits(model, 1 / temperature)
-    after = stream_nats(model, ids)
-    return {"temperature": round(temperature, 4), "nats_per_char_before_temperature": round(before[0] / before[1], 4),
-            "nats_per_char": round(after[0] / after[1], 4)}
+    after, count = stream_nats(model, ids)  # the folded model, scored as `zoo eval` scores
+    return {"temperature": round(temperature, 4),
+            "nats_per_char_before_temperature": round(mean_nats(logits, ids[1:]), 4),
+            "nats_per_char": round(after / count, 4)}
 
 
 def scores(nats: float, count: int) -> dict:
