@@ -92,6 +92,9 @@ def parse_args(argv=None):
     choosing.add_argument("--highway", type=int, default=None, help="rows of a linear highway beside the network")
     choosing.add_argument("--frozen-highway", action="store_true",
                           help="fit the highway in closed form (ridge) first and freeze it: the network learns the residual")
+    choosing.add_argument("--highway-input", choices=("scaled", "normalized"), default=None,
+                          help="the highway reads the train-scaled window (with its level) or the normalized one, as the "
+                               "network does (with --normalization last: level-free, NLinear's map)")
     choosing.add_argument("--validation-only", action="store_true",
                           help="score the validation split and stop: no test score, no checkpoint")
     args = parser.parse_args(argv)
@@ -116,7 +119,7 @@ def architecture_overrides(args, registered: dict | None = None) -> dict:
                ("dropout", args.dropout), ("normalization", args.normalization), ("highway", args.highway),
                ("level_input", args.level_input), ("segment_length", args.segment_length),
                ("ensemble", args.ensemble), ("member_lengths", args.member_lengths),
-               ("highway_trainable", False if args.frozen_highway else None))
+               ("highway_trainable", False if args.frozen_highway else None), ("highway_input", args.highway_input))
     overrides = {key: value for key, value in options if value is not None and value != registered.get(key)}
     if overrides and not args.validation_only:
         raise SystemExit(f"{sorted(overrides)} change the registered architecture: add --validation-only.")
@@ -161,10 +164,11 @@ def dataset_parts(dataset: str, input_length: int, horizon: int, args):
 RIDGE_GRID = (0.1, 1.0, 10.0, 100.0, 1000.0)  # penalties tried for a frozen highway, chosen on validation
 
 
-def fit_highway(model, series, starts, mean, scale, normalization: str) -> float:
+def fit_highway(model, series, starts, mean, scale, normalization: str, highway_input: str = "scaled") -> float:
     """Fits a frozen ``highway`` layer in closed form: ridge regression from the last rows of the train-scaled
-    window to the scaled forecast (minus the window's last value when the model takes it out), on the train
-    windows, its penalty chosen on the validation windows. Returns the penalty."""
+    window (minus the window's last value too when the highway reads the normalized window) to the scaled
+    forecast (minus the window's last value when the model takes it out), on the train windows, its penalty
+    chosen on the validation windows. Returns the penalty."""
     from zoo.models.forecaster.baselines import LinearForecaster, channel_samples
     from zoo.models.forecaster.model import forecast_columns, shapes
 
@@ -173,8 +177,9 @@ def fit_highway(model, series, starts, mean, scale, normalization: str) -> float
     independent = layer.kernel.shape[1] == horizon and len(forecast_columns(model)) == channels and channels > 1
     rows = layer.kernel.shape[0] if independent else layer.kernel.shape[0] // channels
     targets = forecast_columns(model)
-    if normalization not in ("none", "last"):
-        raise ValueError("A frozen highway is fit for normalization 'none' or 'last'.")
+    if normalization not in ("none", "last") or (highway_input == "normalized" and normalization != "last"):
+        raise ValueError("A frozen highway is fit for normalization 'none' or 'last' (reading the normalized window: "
+                         f"'last'); got normalization {normalization!r}, highway_input {highway_input!r}.")
 
     def pairs(split):
         first = starts[split]
@@ -182,6 +187,8 @@ def fit_highway(model, series, starts, mean, scale, normalization: str) -> float
         y = (series[first[:, None] + np.arange(horizon)][..., targets] - mean[targets]) / scale[targets]
         if normalization == "last":
             y = y - x[:, -1:, targets]
+        if highway_input == "normalized":  # what the highway reads: the window minus its last value
+            x = x - x[:, -1:, :]
         if independent:  # each column of each window is one sample: [n * C, rows] -> [n * C, H]
             return channel_samples(x), channel_samples(y)
         return x.reshape(len(first), -1), y.reshape(len(first), -1)
@@ -229,7 +236,8 @@ def train_network(run, args, overrides: dict):
     highway = None
     if any(layer.name == "highway" for layer in model.layers) and not model.get_layer("highway").trainable:
         architecture = {**run.spec.builder_args, **overrides}
-        highway = fit_highway(model, series, starts, mean, scale, architecture.get("normalization", "none"))
+        highway = fit_highway(model, series, starts, mean, scale, architecture.get("normalization", "none"),
+                              architecture.get("highway_input", "scaled"))
 
     # 3. Training on the normalized scale.
     with run.scope():

@@ -39,6 +39,7 @@ from __future__ import annotations
 ARCHITECTURES = ("lstm", "gru", "segrnn")
 MEMBER_PREFIX = "member_"  # an ensemble's networks: member_0, member_1, ...
 NORMALIZATIONS = ("none", "revin", "last")
+HIGHWAY_INPUTS = ("scaled", "normalized")
 
 
 def build_forecaster(
@@ -55,6 +56,7 @@ def build_forecaster(
     level_input: bool = False,
     highway: int = 0,
     highway_trainable: bool = True,
+    highway_input: str = "scaled",
     dropout: float = 0.1,
     mean: list[float] | None = None,
     scale: list[float] | None = None,
@@ -84,6 +86,9 @@ def build_forecaster(
             linear model misses.
         highway_trainable: False freezes the highway; the recipe then fits it first, in closed form (ridge
             regression on the train windows), and the network learns the residual.
+        highway_input: what the highway reads: ``"scaled"``, the train-scaled window with its level, or
+            ``"normalized"``, the window after the instance normalization, as the network reads it (with
+            ``"last"``, NLinear's level-free map: the last value out of its input and back on its output).
         dropout: before the output layer.
         mean, scale: the scaler's statistics per input column; when None, set them before training with
             `set_scaler` (the recipes fit them on the train rows).
@@ -137,6 +142,11 @@ def build_forecaster(
     # === Network: scaled window -> scaled forecast [batch, horizon, outputs] ===
     if highway and not 0 < highway <= input_length:
         raise ValueError(f"highway must be in [1, input_length = {input_length}], got {highway}.")
+    if highway_input not in HIGHWAY_INPUTS:
+        raise ValueError(f"highway_input must be one of {HIGHWAY_INPUTS}, got {highway_input!r}.")
+    if highway and highway_input == "normalized" and normalization == "none":
+        raise ValueError("highway_input='normalized' reads the instance-normalized window; give a normalization "
+                         "('revin' or 'last'), got 'none'.")
     if architecture == "segrnn":
         if outputs != channels:
             raise ValueError("segrnn forecasts every input column (channel independence); give targets=None.")
@@ -165,7 +175,8 @@ def build_forecaster(
         y = layers.Dense(horizon * outputs, name="head")(h)  # flat [batch, H * outputs]; shaped after the highway
 
     if highway:  # a linear map from the recent scaled rows, beside the network
-        recent = layers.Cropping1D((input_length - highway, 0), name="highway_rows")(scaled)
+        recent = layers.Cropping1D((input_length - highway, 0), name="highway_rows")(
+            x if highway_input == "normalized" else scaled)
         if architecture == "segrnn":  # channel-independent, like the network: one map from a column's rows to its future
             rows = layers.Flatten(name="highway_flat")(ToSegments(highway, name="highway_columns")(recent))
             linear = layers.Dense(horizon, name="highway", trainable=highway_trainable)(rows)
