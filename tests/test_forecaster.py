@@ -14,13 +14,18 @@ import zoo
 import zoo.models.forecaster  # noqa: F401
 from zoo._registry import get_spec
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ETT_MODELS = zoo.list_models("etth1-*")
 ALL_MODELS = ETT_MODELS + zoo.list_models("beijing-pm25-*")
 # Published test figures of repeating the last value on this protocol (LTSF-Linear, Table 2), MSE / MAE.
 PUBLISHED_REPEAT = {96: (1.295, 0.713), 192: (1.325, 0.733), 336: (1.323, 0.744), 720: (1.339, 0.756)}
 LSTMA_MSE = {336: 1.424, 720: 1.960}  # Informer's LSTMa, Table (multivariate ETTh1)
 SEGRNN_L = get_spec("etth1-segrnn-h96").builder_args["input_length"]  # the model the pipeline tests use
+
+
+@pytest.fixture(scope="module")
+def recipe(load_recipe):
+    """recipes/train_forecaster.py as a module."""
+    return load_recipe("train_forecaster.py")
 
 
 # === ETTh1 protocol ===
@@ -243,10 +248,55 @@ def test_an_ensemble_over_input_lengths_gives_each_member_the_last_rows_it_reads
         build_forecaster(**tiny, member_lengths=[24])
 
 
-def test_recipe_options_that_repeat_the_registered_architecture_change_nothing():
+def test_a_highway_reading_the_normalized_window_is_level_free():
+    """``highway_input="normalized"`` with ``normalization="last"``: network and highway both read the window
+    minus its last value, so lifting a history by c lifts its forecast by exactly c; the default highway reads
+    the scaled window, level and all, and does not. A normalized highway needs a normalization."""
+    from zoo.models.forecaster.model import build_forecaster
+
+    tiny = dict(architecture="segrnn", input_length=48, horizon=24, channels=3, units=4, segment_length=12,
+                normalization="last", highway=24, mean=[1.0, 2.0, 3.0], scale=[0.5, 0.5, 2.0])
+    window = np.random.default_rng(2).normal(2.0, 1.0, (2, 48, 3)).astype(np.float32)
+    lift = np.float32([5.0, -3.0, 40.0])
+    for highway_input, level_free in (("normalized", True), ("scaled", False)):
+        model = build_forecaster(**tiny, highway_input=highway_input)
+        moved = np.asarray(model(window + lift)) - np.asarray(model(window))
+        assert np.allclose(moved, np.broadcast_to(lift, moved.shape), atol=1e-4) == level_free, highway_input
+    with pytest.raises(ValueError, match="give a normalization"):
+        build_forecaster(**{**tiny, "normalization": "none"}, highway_input="normalized")
+    with pytest.raises(ValueError, match="highway_input must be one of"):
+        build_forecaster(**tiny, highway_input="level")
+
+
+def test_a_frozen_level_free_highway_is_the_closed_form_map_of_windows_minus_their_last_value(recipe):
+    """The recipe's ``fit_highway`` for a highway reading the normalized window: the ridge map from each
+    column's window minus its last value to its future minus that value, as `LinearForecaster` solves it."""
+    from zoo.models.forecaster.baselines import LinearForecaster, channel_samples
+    from zoo.models.forecaster.model import build_forecaster
+
+    rng = np.random.default_rng(3)
+    series = np.cumsum(rng.normal(0.0, 1.0, (400, 2)), axis=0).astype(np.float32) + [50.0, -20.0]
+    mean, scale = series[:200].mean(axis=0), series[:200].std(axis=0)
+    starts = {"train": np.arange(48, 200), "validation": np.arange(224, 300)}
+    model = build_forecaster(architecture="segrnn", input_length=48, horizon=24, channels=2, units=4, segment_length=12,
+                             normalization="last", highway=48, highway_trainable=False, highway_input="normalized",
+                             mean=mean.tolist(), scale=scale.tolist())
+    ridge = recipe.fit_highway(model, series, starts, mean, scale, "last", "normalized")
+
+    scaled = lambda rows: (series[starts["train"][:, None] + np.arange(*rows)] - mean) / scale  # noqa: E731
+    x, y = scaled((-48, 0)), scaled((0, 24))
+    x, y = x - x[:, -1:], y - x[:, -1:]
+    expected = LinearForecaster.solve(*LinearForecaster.moments(channel_samples(x), channel_samples(y)), ridge=ridge)
+    kernel, bias = model.get_layer("highway").get_weights()
+    np.testing.assert_allclose(kernel, expected.weights[:-1], rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(bias, expected.weights[-1], rtol=1e-4, atol=1e-5)
+    with pytest.raises(ValueError, match="normalization 'none' or 'last'"):
+        recipe.fit_highway(model, series, starts, mean, scale, "revin", "normalized")
+
+
+def test_recipe_options_that_repeat_the_registered_architecture_change_nothing(recipe):
     """Only options that differ from the registered builder arguments count as an architecture change (which
     asks for --validation-only)."""
-    recipe = _recipe()
     registered = get_spec("etth1-segrnn-h96").builder_args
 
     def overrides(*options):
@@ -256,6 +306,8 @@ def test_recipe_options_that_repeat_the_registered_architecture_change_nothing()
                      str(registered["units"])) == {}
     assert overrides("--input-length", "720", "--member-lengths", "336,720", "--ensemble", "2") == {
         "input_length": 720, "member_lengths": [336, 720], "ensemble": 2}
+    assert overrides("--highway", "336", "--frozen-highway", "--highway-input", "normalized") == {
+        "highway": 336, "highway_trainable": False, "highway_input": "normalized"}
     with pytest.raises(SystemExit):
         recipe.parse_args(["etth1-segrnn-h96", "--member-lengths", "336,seven"])
 
@@ -480,10 +532,10 @@ def test_the_other_forecaster_graphs_convert_to_builtin_tflite_and_match_keras(n
 
 
 @pytest.mark.slow
-def test_recipe_smoke_run_writes_a_checkpoint_and_card(tmp_path, data_dir):
+def test_recipe_smoke_run_writes_a_checkpoint_and_card(recipe, tmp_path, data_dir):
     from zoo.data import ett
 
-    main = _recipe_main()
+    main = recipe.main
     argv = ["etth1-segrnn-h96", "--epochs", "1", "--limit-train", "64", "--limit-dev", "32", "--eval-limit", "32",
             "--out", str(tmp_path / "out"), "--run-dir", str(tmp_path / "runs")]
     card = main(argv)
@@ -497,8 +549,8 @@ def test_recipe_smoke_run_writes_a_checkpoint_and_card(tmp_path, data_dir):
 
 
 @pytest.mark.slow
-def test_recipe_trains_an_ensemble_member_by_member_and_reuses_finished_members(tmp_path, data_dir, capsys):
-    main = _recipe_main()
+def test_recipe_trains_an_ensemble_member_by_member_and_reuses_finished_members(recipe, tmp_path, data_dir, capsys):
+    main = recipe.main
     argv = ["etth1-segrnn-h96", "--ensemble", "2", "--validation-only", "--epochs", "1", "--steps-per-epoch", "1",
             "--limit-train", "64", "--limit-dev", "16", "--run-dir", str(tmp_path / "runs")]
     main(argv)
@@ -518,17 +570,3 @@ def test_recipe_trains_an_ensemble_member_by_member_and_reuses_finished_members(
     assert "member 0: trained already" in third and "member 1: trained already" not in third
     mixed = json.loads((runs / "validation.jsonl").read_text().splitlines()[-1])
     assert [(m["input_length"], m["seed"]) for m in mixed["members"]] == [(336, 42), (168, 42), (336, 43)]
-
-
-def _recipe():
-    """recipes/train_forecaster.py as a module."""
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("recipe_train_forecaster", os.path.join(ROOT, "recipes", "train_forecaster.py"))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def _recipe_main():
-    return _recipe().main
