@@ -83,6 +83,9 @@ def parse_args(argv=None):
     train.add_argument("--batch-size", type=int, default=BATCH_SIZE)
     train.add_argument("--learning-rate", type=float, default=LEARNING_RATE)
     train.add_argument("--dropout", type=float, default=DROPOUT)
+    train.add_argument("--rate-decay", type=float, default=1.0,
+                       help="discriminative fine-tuning (ULMFiT: 2.6): the LSTM learns at the rate divided by this, the "
+                            "embedding at the rate divided by its square (default 1: one rate for all)")
     train.add_argument("--pad-multiple", type=int, default=PAD_MULTIPLE)
     train.add_argument("--steps-per-epoch", type=int, default=None, help="cap the steps of an epoch (smoke tests)")
     train.add_argument("--minutes", type=float, default=None, help="stop after the first epoch that ends past this wall time")
@@ -236,12 +239,35 @@ def labelled_sample(reviews, labels, n):
     return [reviews[i] for i in picked], np.asarray(labels)[picked]
 
 
+def layerwise_adam(learning_rate, *, rates: dict, **kwargs):
+    """Adam in which each variable learns at ``learning_rate`` times ``rates[variable.path]`` (ULMFiT's
+    discriminative fine-tuning; Adam ignores a gradient's scale, so the rate itself has to differ).
+
+    Example:
+        >>> optimizer = layerwise_adam(1e-3, rates={"lstm/lstm_cell/kernel": 1 / 2.6})  # others: 1
+    """
+    import keras
+
+    class LayerwiseAdam(keras.optimizers.Adam):
+        def build(self, var_list):
+            super().build(var_list)
+            self._rate_multipliers = [float(rates.get(variable.path, 1.0)) for variable in var_list]
+
+        def update_step(self, gradient, variable, learning_rate):
+            multiplier = self._rate_multipliers[self._get_variable_index(variable)]
+            super().update_step(gradient, variable, learning_rate if multiplier == 1.0 else learning_rate * multiplier)
+
+    return LayerwiseAdam(learning_rate, **kwargs)
+
+
 def train(args):
     import keras
 
     from zoo.models.language_model.model import EOS_ID, build_network
     from zoo.models.text_classifier.model import build_sequence_classifier
 
+    if not args.rate_decay >= 1.0:
+        raise SystemExit(f"--rate-decay must be at least 1 (lower layers learn slower), got {args.rate_decay}.")
     keras.utils.set_random_seed(SEED)
     started = time.time()
     folder = os.path.join(args.work, args.run)
@@ -284,6 +310,8 @@ def train(args):
               "learning_rate": args.learning_rate, "epochs": args.epochs, "patience": PATIENCE, "labelled": len(train_reviews),
               "repeats_per_epoch": repeats, "init_from": None if args.no_init else sizes["init_from"],
               "stages": [{"train": s[0], "epochs": s[2], "learning_rate": s[3]} for s in stages], "pad_multiple": args.pad_multiple}
+    if args.rate_decay != 1.0:  # (absent when off, so runs made before the option resume as they were)
+        config["rate_decay"] = args.rate_decay
     print(f"{NAME}: {len(train_reviews):,} labelled reviews (x{repeats} an epoch), {len(validation_reviews):,} validation; "
           f"{classifier.count_params():,} parameters; initialised {'at random' if args.no_init else 'from ' + sizes['init_from']}; "
           f"Keras {keras.__version__} on {keras.backend.backend()}", flush=True)
@@ -315,7 +343,9 @@ def train(args):
             layer.trainable = trainable is None or layer.name in trainable
         steps = stage_epochs * math.ceil(repeats * len(train_reviews) / args.batch_size)
         schedule = keras.optimizers.schedules.CosineDecay(stage_rate, decay_steps=max(1, steps), alpha=0.1)
-        classifier.compile(optimizer=keras.optimizers.Adam(schedule, clipnorm=1.0), loss="binary_crossentropy")
+        depth = {"lstm": 1, "embedding": 2}  # layers below the head
+        rates = {w.path: args.rate_decay ** -depth.get(layer.name, 0) for layer in classifier.layers for w in layer.weights}
+        classifier.compile(optimizer=layerwise_adam(schedule, rates=rates, clipnorm=1.0), loss="binary_crossentropy")
         if done > epoch:  # resuming inside this stage: its optimizer's state too
             classifier.optimizer.build(classifier.trainable_variables)
             saved = np.load(os.path.join(folder, "last.optimizer.npz"))

@@ -5,22 +5,15 @@ language model's embedding and LSTM, trains in stages, is packaged as the regist
 and its learning curve is drawn.
 """
 
-import importlib.util
 import json
 import os
 
 import numpy as np
 import pytest
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
-
 @pytest.fixture(scope="module")
-def recipe():
-    spec = importlib.util.spec_from_file_location("train_lm_classifier", os.path.join(ROOT, "recipes", "train_lm_classifier.py"))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+def recipe(load_recipe):
+    return load_recipe("train_lm_classifier.py")
 
 
 def test_crop_keeps_what_the_models_crop_layer_keeps(recipe):
@@ -48,6 +41,25 @@ def test_crop_keeps_what_the_models_crop_layer_keeps(recipe):
     for bad in (True, "2", 0):
         with pytest.raises(ValueError, match="start_id"):
             HeadTailCrop(length=5, head=2, start_id=bad)
+
+
+def test_discriminative_rates_scale_each_layers_adam_step(recipe):
+    """``layerwise_adam``: a variable learns at the rate times its multiplier (Adam's first step moves each
+    weight by about the rate, whatever the gradient's size), the others at the rate; ``--rate-decay`` below 1
+    is refused."""
+    import keras
+
+    inputs = keras.Input((3,))
+    model = keras.Model(inputs, keras.layers.Dense(1, name="top")(keras.layers.Dense(4, name="low")(inputs)))
+    model.compile(optimizer=recipe.layerwise_adam(0.1, rates={"low/kernel": 0.25}), loss="mse")
+    before = [w.copy() for w in model.get_weights()]
+    model.train_on_batch(np.ones((8, 3), np.float32), np.full((8, 1), 5.0, np.float32))
+    steps = {w.path: np.abs(now - then) for w, now, then in zip(model.weights, model.get_weights(), before)}
+    moved = steps["low/kernel"][steps["low/kernel"] > 0]
+    assert moved.size and np.allclose(moved, 0.025, rtol=1e-3)
+    assert np.allclose(steps["top/kernel"], 0.1, rtol=1e-3) and np.allclose(steps["low/bias"], 0.1, rtol=1e-3)
+    with pytest.raises(SystemExit, match="--rate-decay must be at least 1"):
+        recipe.main(["train", "--work", "nowhere", "--rate-decay", "0.5"])
 
 
 def test_batches_group_similar_lengths_and_pad_to_the_multiple(recipe):
@@ -88,7 +100,7 @@ def test_prepare_train_package_and_curve_from_a_tiny_language_model(recipe, tmp_
     recipe.main(["prepare", "--work", work, "--init-from", lm_path, "--limit", "48"])
     with open(os.path.join(work, "init", "config.json")) as f:
         assert json.load(f)["units"] == 8
-    train = ["train", "--work", work, "--epochs", "3", "--batch-size", "16", "--steps-per-epoch", "2"]
+    train = ["train", "--work", work, "--epochs", "3", "--batch-size", "16", "--steps-per-epoch", "2", "--rate-decay", "2.6"]
     recipe.main([*train, "--minutes", "0"])  # stops after its first epoch
     with open(os.path.join(work, "best", "history.json")) as f:
         assert [e["epoch"] for e in json.load(f)["epochs"]] == [1]
@@ -101,7 +113,7 @@ def test_prepare_train_package_and_curve_from_a_tiny_language_model(recipe, tmp_
     assert history["invocations"] == [f"{command} --minutes 0", command] and history["command"] == f"{command} --minutes 0"
     assert "--minutes" not in history["stopped"]
     assert recipe.main(train) == best  # finished: nothing more to do
-    assert history["config"]["init_from"] == lm_path
+    assert history["config"]["init_from"] == lm_path and history["config"]["rate_decay"] == 2.6
     recipe.main(["train", "--work", work, "--run", "n16-scratch", "--labelled", "16", "--no-init", "--epochs", "1",
                  "--batch-size", "16", "--steps-per-epoch", "2"])
 
