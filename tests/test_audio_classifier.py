@@ -329,18 +329,7 @@ def test_tflite_takes_the_waveform_with_builtin_ops_only_and_matches_keras(tmp_p
     np.testing.assert_allclose(got, pipe.predict_proba(clips[:6]), atol=1e-4)
 
 
-
 # === The recipe's speaker-independent mode ===
-
-
-def recipe_module():
-    import importlib.util
-
-    path = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "recipes", "train_audio_classifier.py")
-    spec = importlib.util.spec_from_file_location("recipe_train_audio_classifier", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.mark.slow
@@ -352,8 +341,8 @@ def test_the_scorer_takes_a_held_out_speakers_recordings(data_dir):
     assert out["n"] == 20 and list(out["per_speaker"]) == ["theo"] and len(out["per_digit"]) == 10
 
 
-def test_loso_all_runs_each_speaker_and_writes_the_mean(tmp_path, monkeypatch):
-    module = recipe_module()
+def test_loso_all_runs_each_speaker_and_writes_the_mean(tmp_path, monkeypatch, load_recipe):
+    module = load_recipe("train_audio_classifier.py")
     seen = []
 
     def fake_run(argv, args, *, holdout_speaker, report_dir):
@@ -370,8 +359,8 @@ def test_loso_all_runs_each_speaker_and_writes_the_mean(tmp_path, monkeypatch):
     assert json.loads((tmp_path / "fsdd-gru-loso" / "report.json").read_text()) == report
 
 
-def test_loso_all_keeps_the_speakers_an_interrupted_run_finished(tmp_path, monkeypatch):
-    module = recipe_module()
+def test_loso_all_keeps_the_speakers_an_interrupted_run_finished(tmp_path, monkeypatch, load_recipe):
+    module = load_recipe("train_audio_classifier.py")
     folder = tmp_path / "fsdd-gru-loso"
     folder.mkdir()
     (folder / "george.json").write_text(json.dumps({"accuracy": 0.5, "n": 500, "epochs": 2, "validation_accuracy": 0.8}))

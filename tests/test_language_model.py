@@ -5,7 +5,6 @@ and the shipped checkpoint against its card.
 Fast tests use a tiny untrained model; the `slow` ones load the shipped checkpoint or the real data.
 """
 
-import importlib.util
 import json
 import os
 import subprocess
@@ -16,7 +15,6 @@ import pytest
 
 import zoo
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 NAME = "imdb-lm-lstm"
 PROMPT = "The film was"
 TEST_TOKENS = 5_773_972  # the 25,000 test reviews joined by <eos>: every token after the first (any vocabulary)
@@ -134,14 +132,12 @@ def test_perplexity_counts_every_token_once():
 
 
 @pytest.mark.slow
-def test_recipe_smoke_run_writes_a_loadable_model(tmp_path, data_dir):
+def test_recipe_smoke_run_writes_a_loadable_model(tmp_path, data_dir, load_recipe):
     import keras
     import tensorflow as tf
 
 
-    spec = importlib.util.spec_from_file_location("train_language_model", os.path.join(ROOT, "recipes", "train_language_model.py"))
-    recipe = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(recipe)
+    recipe = load_recipe("train_language_model.py")
     out = tmp_path / "out"
     argv = ["--limit-train", "50", "--eval-limit", "20", "--epochs", "2", "--steps-per-epoch", "2", "--vocab-size", "300",
             "--embedding-dim", "8", "--units", "16", "--batch-size", "4", "--seq-len", "12",

@@ -3,7 +3,6 @@
 Fast tests use tiny untrained models; the `slow` ones load the shipped checkpoint, export it or train.
 """
 
-import importlib.util
 import json
 import os
 import subprocess
@@ -15,7 +14,6 @@ import pytest
 import zoo
 from zoo._registry import get_spec
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 NAME = "names-char-rnn"
 
 
@@ -186,12 +184,8 @@ def test_tflite_runs_builtin_ops_on_char_ids_and_matches_keras(tmp_path, pipe):
 
 
 @pytest.mark.slow
-def test_recipe_smoke_run_writes_a_checkpoint_and_card(tmp_path, data_dir):
-    path = os.path.join(ROOT, "recipes", "train_names.py")
-    spec = importlib.util.spec_from_file_location("recipe_train_names", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    card = module.main([NAME, "--limit-train", "60", "--limit-dev", "40", "--steps-per-epoch", "1", "--epochs", "1",
+def test_recipe_smoke_run_writes_a_checkpoint_and_card(tmp_path, data_dir, load_recipe):
+    card = load_recipe("train_names.py").main([NAME, "--limit-train", "60", "--limit-dev", "40", "--steps-per-epoch", "1", "--epochs", "1",
                         "--eval-limit", "30", "--out", str(tmp_path / "out"), "--run-dir", str(tmp_path / "runs")])
     assert card["metrics"]["n"] == 30 and card["validation"]["n"] == 40
     assert (tmp_path / "out" / f"{NAME}.keras").exists() and (tmp_path / "out" / f"{NAME}.json").exists()
