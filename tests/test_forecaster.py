@@ -129,12 +129,7 @@ def test_ett_cards_meet_their_bars(name):
 DLINEAR_MSE = {96: 0.375, 192: 0.405, 336: 0.439, 720: 0.472}  # Zeng et al. 2023, L = 336: issue 11's bar
 
 
-@pytest.mark.parametrize("horizon", [
-    96,
-    pytest.param(192, marks=pytest.mark.xfail(strict=True, reason="issue 11 open: the six-network ensemble scores 0.4082")),
-    336,
-    720,
-])
+@pytest.mark.parametrize("horizon", [96, 192, 336, 720])
 def test_the_flagship_is_below_dlinear(horizon):
     assert get_spec(f"etth1-segrnn-h{horizon}").card()["metrics"]["mse"] < DLINEAR_MSE[horizon]
 

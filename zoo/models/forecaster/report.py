@@ -25,6 +25,10 @@ def readme_section() -> tuple[str, str]:
                      and (n := get_spec(f"etth1-{arch}-h{h}").builder_args.get("ensemble", 1)) > 1]
         if ensembles:
             title = title[:-1] + "; networks averaged at " + ", ".join(ensembles) + ")"
+        highways = [f"{h} h" for h in HORIZONS if f"etth1-{arch}-h{h}" in list_models()
+                    and get_spec(f"etth1-{arch}-h{h}").builder_args.get("highway_input") == "normalized"]
+        if highways:
+            title = title[:-1] + "; beside a level-free linear highway at " + ", ".join(highways) + ")"
         for horizon in HORIZONS:
             name = f"etth1-{arch}-h{horizon}"
             card = get_spec(name).card() if name in list_models() else None
