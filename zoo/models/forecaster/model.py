@@ -174,7 +174,7 @@ def build_forecaster(
         h = layers.Dropout(dropout, name="dropout")(h)
         y = layers.Dense(horizon * outputs, name="head")(h)  # flat [batch, H * outputs]; shaped after the highway
 
-    if highway:  # a linear map from the recent scaled rows, beside the network
+    if highway:  # a linear map from the recent rows (train-scaled, or as the network reads them), beside the network
         recent = layers.Cropping1D((input_length - highway, 0), name="highway_rows")(
             x if highway_input == "normalized" else scaled)
         if architecture == "segrnn":  # channel-independent, like the network: one map from a column's rows to its future
