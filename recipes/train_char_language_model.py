@@ -8,6 +8,8 @@ This recipe trains the registered `shakespeare-char-lstm` model and writes the c
     python recipes/train_char_language_model.py shakespeare-char-lstm --time-box 45   # run again to continue
     python recipes/train_char_language_model.py shakespeare-char-lstm --stateful --learning-rate 5e-4 \\
         --init-from runs/shakespeare-char-lstm/best.weights.h5 --run-dir runs/stateful --calibrate   # a second stage
+    python recipes/train_char_language_model.py shakespeare-char-lstm --stateful --units 480 --dropout 0.3 \\
+        --run-dir runs/c480   # another size: trained and validated only, until the registry has it
     python recipes/train_char_language_model.py shakespeare-char-lstm --limit-train 20000 --steps-per-epoch 2 \\
         --epochs 1 --eval-limit 500 --out /tmp/smoke --run-dir /tmp/smoke-runs   # a smoke run
 
@@ -159,9 +161,16 @@ def main(argv=None):
                              "fold it into the output layer")
     parser.add_argument("--init-from", metavar="WEIGHTS", default=None,
                         help="start from an earlier run's network weights (its best.weights.h5)")
+    parser.add_argument("--units", type=int, default=None,
+                        help="LSTM units other than the registered ones: trains and validates only (register the size "
+                             "to score the test split and write the checkpoint)")
+    parser.add_argument("--layers", type=int, default=None, help="stacked LSTMs other than the registered number (as --units)")
     args = parser.parse_args(argv)
     if args.dropout is not None and not 0 <= args.dropout < 1:
         parser.error(f"--dropout must be in [0, 1), got {args.dropout}.")
+    for option in ("units", "layers"):
+        if getattr(args, option) is not None and getattr(args, option) < 1:
+            parser.error(f"--{option} must be a positive whole number, got {getattr(args, option)}.")
     run = _training.start_run("recipes/train_char_language_model.py", args, argv)  # the strategy, before any TF op
     if args.init_from and not os.path.isfile(args.init_from):  # after parsing: a card's command parses anywhere
         parser.error(f"--init-from: no file {args.init_from!r} (expected a run's best.weights.h5).")
@@ -179,11 +188,13 @@ def main(argv=None):
     # 2-3. The model; the network part (ids -> logits) is what trains.
     if args.stateful and run.multi_worker:
         raise ValueError("--stateful trains on one worker: each stream's state lives in that worker's LSTMs.")
+    # A size other than the registered one trains and validates, but is never scored on test or shipped.
+    resized = {k: v for k in ("units", "layers") if (v := getattr(args, k)) is not None and v != run.spec.builder_args[k]}
     with run.scope():
-        whole = run.build(**({} if args.dropout is None else {"dropout": args.dropout}))
+        whole = run.build(**resized, **({} if args.dropout is None else {"dropout": args.dropout}))
         network = whole.get_layer("network")
         if args.stateful:  # a twin of `network` (same layers) with a fixed batch and kept states
-            sizes = {k: run.spec.builder_args[k] for k in ("embedding_dim", "units", "layers")}
+            sizes = {k: {**run.spec.builder_args, **resized}[k] for k in ("embedding_dim", "units", "layers")}
             network = build_network(vocab_size=network.get_layer("embedding").input_dim, **sizes,
                                     dropout=network.get_layer("embedding_dropout").rate,
                                     stateful_batch=run.global_batch_size)
@@ -215,6 +226,12 @@ def main(argv=None):
                                      shuffle=False, seed=run.seed)
     if not run.fit(network, batches, validation_batches, whole=whole, dev_score=dev_score, callbacks=callbacks):
         return None  # --stop-after-epochs: the same command resumes
+    if resized:
+        print(f"validation only: {resized} differ from the registered {run.spec.name}, so the test split is not read "
+              f"and no checkpoint is written. The best epoch is {run.run_dir}/best.weights.h5; to ship it, register "
+              "the size, then run --finish-now while the run's backup remains (a time-boxed or stopped run), or "
+              "start a new --run-dir with --init-from those weights.", flush=True)
+        return None
 
     # 5. The test split, once: the same scoring as `zoo eval`; then the checkpoint and its card.
     calibrate = (lambda model: calibrate_temperature(model, validation_ids)) if args.calibrate else None

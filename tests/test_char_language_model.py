@@ -159,6 +159,23 @@ def test_finish_now_writes_the_best_epoch_without_training(recipe, tmp_path, mon
     assert validation["nats_per_char_before_temperature"] == pytest.approx(best["val_nats_per_char"], abs=1e-4)
 
 
+def test_another_size_trains_and_validates_but_is_never_scored_on_test(recipe, tmp_path, monkeypatch, capsys, data_dir):
+    """``--units/--layers`` other than the registered ones: the run trains statefully at that size, in stages,
+    and keeps its best epoch, but writes no checkpoint, even with --finish-now; a size of 0 is refused."""
+    monkeypatch.chdir(tmp_path)
+    argv = [NAME, "--limit-train", "3000", "--limit-dev", "300", "--batch-size", "8", "--seq-len", "32", "--epochs", "2",
+            "--steps-per-epoch", "2", "--stateful", "--units", "8", "--layers", "1", "--run-dir", str(tmp_path / "runs"),
+            "--out", str(tmp_path / "out")]
+    assert recipe.main([*argv, "--stop-after-epochs", "1"]) is None and recipe.main([*argv, "--finish-now"]) is None
+    assert recipe.main(argv) is None  # the second epoch, then the end of the run
+    out = capsys.readouterr().out
+    assert out.count("validation only: {'units': 8, 'layers': 1} differ") == 2 and "Epoch 2/2" in out
+    assert (tmp_path / "runs" / NAME / "best.weights.h5").exists() and not (tmp_path / "out").exists()
+    with pytest.raises(SystemExit):
+        recipe.main([*argv, "--units", "0"])
+    assert "--units must be a positive whole number, got 0" in capsys.readouterr().err
+
+
 def test_the_card_counts_the_earlier_stages_training_time(recipe, tmp_path):
     earlier_stage = recipe.earlier_stage
     (tmp_path / "time.json").write_text(json.dumps({"invocations": [100.0, 20.0], "epochs": [60.0, 70.0, 5.0]}))
