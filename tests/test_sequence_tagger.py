@@ -181,3 +181,64 @@ def test_a_second_bilstm_layer_reads_the_first():
     assert network.get_layer("bilstm_2").forward_layer.cell.kernel.shape[0] == 8  # both directions of the first layer
     with pytest.raises(ValueError, match="lstm_layers must be at least 1"):
         zoo.build(NAME, word_vocabulary=["a"], char_vocabulary=list("a"), lstm_layers=0)
+
+
+def test_rare_words_are_hidden_more_often_than_frequent_ones():
+    from zoo.layers.tagging import WordDropout
+
+    layer = WordDropout(0.25, vocab_size=5, seed=0)
+    layer.set_word_counts([0, 0, 1, 6, 1000], alpha=2.0)
+    np.testing.assert_allclose(layer.rates.numpy(), [1, 1, 2 / 3, 0.25, 0.25], rtol=1e-6)
+    ids = np.tile(np.arange(5, dtype="int32"), (4000, 1))
+    hidden = (np.asarray(layer(ids, training=True)) == 1).mean(axis=0)
+    assert hidden[0] == 0 and abs(hidden[2] - 2 / 3) < 0.03 and abs(hidden[4] - 0.25) < 0.03  # padding is kept
+    np.testing.assert_array_equal(layer(ids, training=False), ids)
+    with pytest.raises(ValueError, match="expected 5 counts"):
+        layer.set_word_counts([1, 2], alpha=2.0)
+    with pytest.raises(ValueError, match="needs a WordDropout built with vocab_size"):
+        WordDropout(0.25).set_word_counts([1], alpha=2.0)
+
+
+def test_the_recipe_sets_the_rates_from_training_counts_and_they_are_saved(tmp_path, load_recipe):
+    import keras
+
+    from zoo.models.sequence_tagger import emission_part
+
+    recipe = load_recipe("train_sequence_tagger.py")
+    model = zoo.build(NAME, word_vocabulary=["the", "cat", "zebra"], char_vocabulary=list("thecazbr"), rare_word_dropout=True)
+    recipe.set_rare_word_rates(model, [["the", "cat", "the"], ["the", "cat", "the", "the"]])
+    path = str(tmp_path / "tagger.keras")
+    model.save(path)
+    loaded = keras.saving.load_model(path, compile=False, safe_mode=True)
+    rates = emission_part(loaded).get_layer("network").get_layer("word_dropout").rates.numpy()
+    np.testing.assert_allclose(rates[2:], [2 / 7, 0.5, 1.0], rtol=1e-6)  # the: 5 times, cat: twice, zebra: never
+
+
+def test_the_pos_benchmark_tells_headlines_and_tables_from_prose():
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "benchmarks"))
+    import bench_pos
+
+    assert bench_pos.line_kind("CRICKET - LEICESTERSHIRE TAKE OVER AT TOP .".split()) == "all-caps line"
+    assert bench_pos.line_kind("Somerset 83 and 174 ( P. Simmons 4-38 ) .".split()) == "table line"
+    assert bench_pos.line_kind("The club , who put Manchester United out , were fined $ 1,000 .".split()) == "prose"
+    assert bench_pos.by_line_kind([["NOUN", "X"], ["PROPN"]], [["NOUN", "NOUN"], ["PROPN"]],
+                                  [["GET", "WIN"], ["Paris"]]) == "all-caps line 0.5000 (2), prose 1.0000 (1)"
+
+
+def test_unseen_words_are_mapped_into_the_space_training_moved_the_others_to(load_recipe):
+    from zoo.models.sequence_tagger import emission_part
+
+    recipe = load_recipe("train_sequence_tagger.py")
+    words = [f"w{i}" for i in range(60)]
+    model = zoo.build(NAME, word_vocabulary=words, char_vocabulary=list("w0123456789"), word_dim=4)
+    layer = emission_part(model).get_layer("network").get_layer("word_embedding")
+    rng = np.random.default_rng(1)
+    initial = rng.normal(size=(62, 4)).astype("float32")
+    rotate, shift = rng.normal(size=(4, 4)), rng.normal(size=4)
+    trained = initial.copy()
+    trained[2:52] = initial[2:52] @ rotate + shift  # what training did to the 50 words it saw
+    layer.set_weights([trained])
+    record = recipe.map_unseen_words(model, initial, [words[:25], words[25:50]])
+    assert record["unseen_words_mapped"] == 10 and record["map_r2"] > 0.99
+    np.testing.assert_allclose(layer.get_weights()[0][52:], initial[52:] @ rotate + shift, atol=0.05)
+    np.testing.assert_array_equal(layer.get_weights()[0][:52], trained[:52])  # the trained rows are kept

@@ -220,23 +220,49 @@ class WordDropout(keras.layers.Layer):
 
     The model then learns to tag words it has no embedding for from their characters (as Lample et al.
     2016 do with singletons); at inference it passes ids through unchanged. Padding (0) is kept.
+
+    With ``vocab_size``, each id has its own rate (a non-trainable weight, ``rate`` for every id until
+    `set_word_counts` raises the rare words' rates): words seen rarely in training are the ones most like
+    the unseen words of other text, so they are the ones worth hiding most often.
+
+    Example:
+        >>> layer = WordDropout(0.25, vocab_size=5)
+        >>> layer.set_word_counts([0, 0, 1, 10, 1000], alpha=2.0)   # id 2 dropped at 2/3, id 4 at 0.25
     """
 
-    def __init__(self, rate: float, oov_id: int = 1, seed: int | None = None, **kwargs):
+    def __init__(self, rate: float, oov_id: int = 1, seed: int | None = None, vocab_size: int | None = None, **kwargs):
         super().__init__(**kwargs)
         if not 0.0 <= rate < 1.0:
             raise ValueError(f"rate must be in [0, 1), got {rate!r}.")
-        self.rate, self.oov_id, self.seed = float(rate), int(oov_id), seed
+        self.rate, self.oov_id, self.seed, self.vocab_size = float(rate), int(oov_id), seed, vocab_size
         self.seed_generator = keras.random.SeedGenerator(seed)
+        if vocab_size is not None:
+            self.rates = self.add_weight(shape=(int(vocab_size),), initializer=keras.initializers.Constant(self.rate),
+                                         trainable=False, name="rates")
+
+    def set_word_counts(self, counts, alpha: float) -> None:
+        """Each id's rate becomes ``max(rate, alpha / (alpha + count))`` (Kiperwasser and Goldberg 2016's
+        alpha / (alpha + count), floored at the layer's rate); ``counts`` has one training count per id."""
+        import numpy as np
+
+        if self.vocab_size is None:
+            raise ValueError("set_word_counts needs a WordDropout built with vocab_size (per-word rates).")
+        counts = np.asarray(counts, dtype="float64")
+        if counts.shape != (self.vocab_size,) or alpha <= 0:
+            raise ValueError(f"expected {self.vocab_size} counts and alpha > 0, "
+                             f"got shape {counts.shape} and {alpha!r}.")
+        self.rates.assign(np.maximum(self.rate, alpha / (alpha + counts)).astype("float32"))
 
     def call(self, ids, training=None):
-        if not training or self.rate == 0.0:
+        if not training or (self.rate == 0.0 and self.vocab_size is None):
             return ids
-        drop = keras.random.uniform(ops.shape(ids), seed=self.seed_generator) < self.rate
+        rate = self.rate if self.vocab_size is None else ops.take(self.rates, ids)
+        drop = keras.random.uniform(ops.shape(ids), seed=self.seed_generator) < rate
         return ops.where(ops.logical_and(drop, ids > self.oov_id), ops.cast(self.oov_id, ids.dtype), ids)
 
     def compute_output_shape(self, input_shape):
         return input_shape
 
     def get_config(self):
-        return {**super().get_config(), "rate": self.rate, "oov_id": self.oov_id, "seed": self.seed}
+        config = {**super().get_config(), "rate": self.rate, "oov_id": self.oov_id, "seed": self.seed}
+        return {**config, "vocab_size": self.vocab_size} if self.vocab_size is not None else config

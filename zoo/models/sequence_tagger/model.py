@@ -24,6 +24,7 @@ def build_sequence_tagger(
     crf: bool = False,
     case_features: bool = False,
     word_dropout: float = 0.0,
+    rare_word_dropout: bool = False,
     lstm_layers: int = 1,
     char_kernel_size: int = 3,
     word_vocabulary: list[str] | None = None,
@@ -50,6 +51,8 @@ def build_sequence_tagger(
             lower-cased word embedding loses.
         word_dropout: while training, the share of known words replaced by the out-of-vocabulary id, so
             that unseen words are tagged from their characters.
+        rare_word_dropout: each word gets its own dropout rate (at least ``word_dropout``), which the recipe
+            raises for words rare in training (`zoo.layers.tagging.WordDropout.set_word_counts`).
         lstm_layers: stacked BiLSTM layers (the second reads the first's per-token outputs).
         char_kernel_size: characters each char-CNN filter sees at once.
         word_vocabulary, char_vocabulary: most frequent first, without padding/OOV entries. When None,
@@ -86,6 +89,7 @@ def build_sequence_tagger(
         num_tags=len(tags), word_vocab_size=word_vocab_size, char_vocab_size=char_vocab_size, word_dim=word_dim,
         char_dim=char_dim, char_filters=char_filters, max_chars=max_chars, units=units, dropout=dropout,
         activation=None if crf else "softmax", case_features=case_features, word_dropout=word_dropout,
+        rare_word_dropout=rare_word_dropout,
         lstm_layers=lstm_layers, char_kernel_size=char_kernel_size,
     )
     if not crf:
@@ -97,7 +101,7 @@ def build_sequence_tagger(
 
 def build_tagger_network(*, num_tags, word_vocab_size, char_vocab_size, word_dim, char_dim, char_filters, max_chars,
                          units, dropout, activation="softmax", case_features=False, word_dropout=0.0, lstm_layers=1,
-                         char_kernel_size=3):
+                         char_kernel_size=3, rare_word_dropout=False):
     """Word ids ``(batch, time)``, char ids ``(batch, time, max_chars)`` and, with ``case_features``, casing ids
     ``(batch, time)`` to tag probabilities (or, with ``activation=None``, emission scores for a CRF)."""
     import keras
@@ -107,7 +111,10 @@ def build_tagger_network(*, num_tags, word_vocab_size, char_vocab_size, word_dim
 
     word_ids = keras.Input(shape=(None,), dtype="int32", name="word_ids")
     char_ids = keras.Input(shape=(None, max_chars), dtype="int32", name="char_ids")
-    known_words = WordDropout(word_dropout, name="word_dropout")(word_ids) if word_dropout else word_ids
+    known_words = word_ids
+    if word_dropout or rare_word_dropout:
+        known_words = WordDropout(word_dropout, vocab_size=word_vocab_size if rare_word_dropout else None,
+                                  name="word_dropout")(word_ids)
     words = layers.Embedding(word_vocab_size, word_dim, mask_zero=True, name="word_embedding")(known_words)
     chars = CharCNN(char_vocab_size, char_dim, char_filters, char_kernel_size, name="char_cnn")(char_ids)
     inputs, features = [word_ids, char_ids], [words, chars]
