@@ -93,15 +93,16 @@ def test_unknown_characters_are_tagged_not_a_crash(tagger):
 
 
 @pytest.mark.slow
-def test_checkpoint_scores_like_its_card_on_a_fixed_slice(tagger, data_dir):
+@pytest.mark.parametrize("name", zoo.list_models("udpos-*", pretrained=True))
+def test_checkpoint_scores_like_its_card_on_a_fixed_slice(name, tagger, data_dir):
     from zoo.data import ud_ewt
 
     data = ud_ewt.load("test")
     sentences, gold = data.tokens[::4], data.tags[::4]  # every 4th sentence: all genres of the test split
-    predicted = tagger.tag(sentences)
+    predicted = (tagger if name == NAME else zoo.pipeline(name)).tag(sentences)
     correct = sum(p == g for pred, ref in zip(predicted, gold) for (p, _), g in zip(pred, ref))
     accuracy = correct / sum(map(len, gold))
-    card = get_spec(NAME).card()["metrics"]["accuracy"]
+    card = get_spec(name).card()["metrics"]["accuracy"]
     assert abs(accuracy - card) <= 0.02, f"{accuracy:.4f} on the slice, card says {card:.4f}"
 
 
