@@ -34,6 +34,15 @@ def test_a_resumed_run_keeps_its_best_epoch_and_history(tmp_path):
     assert all((run_dir / name).read_text() == "this run's" for name in _training.RUN_STATE_FILES)
 
 
+def test_finish_now_keeps_a_finished_runs_best_epoch(tmp_path):
+    run_dir = tmp_path / "udpos-bilstm"  # finished: no backup left
+    run_dir.mkdir()
+    for name in _training.RUN_STATE_FILES:
+        (run_dir / name).write_text("this run's")
+    _training.prepare_run_dir(str(run_dir), keep=True)
+    assert all((run_dir / name).read_text() == "this run's" for name in _training.RUN_STATE_FILES)
+
+
 def test_the_run_dir_is_created(tmp_path):
     assert (tmp_path / "a" / "b").exists() is False
     _training.prepare_run_dir(str(tmp_path / "a" / "b"))

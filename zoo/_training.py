@@ -109,7 +109,8 @@ def recipe_parser(doc: str, *, epochs: int, batch_size: int, learning_rate: floa
                             "start afresh)")
     small.add_argument("--finish-now", action="store_true",
                        help="train no further: score the best epoch so far and write the checkpoint (the backup is "
-                            "kept, so the same command without --finish-now continues training)")
+                            "kept, so the same command without --finish-now continues training; a finished run's "
+                            "best epoch can be written again this way)")
     return parser
 
 
@@ -229,11 +230,13 @@ def _cluster_role(strategy) -> tuple[int, bool, str]:
 # === One run of a recipe ===
 
 
-def prepare_run_dir(run_dir: str) -> str:
+def prepare_run_dir(run_dir: str, *, keep: bool = False) -> str:
     """Creates ``run_dir``; unless it holds a backup to resume from (``run_dir/backup``, written by
-    ``BackupAndRestore``), forgets an older run's best epoch, history and times so a fresh run starts clean."""
+    ``BackupAndRestore``) or ``keep`` is set, forgets an older run's best epoch, history and times so a fresh
+    run starts clean. ``keep`` is for ``--finish-now``, which trains nothing: it writes a finished run's best
+    epoch again (with another finishing step, say) instead of finding it gone."""
     os.makedirs(run_dir, exist_ok=True)
-    if not os.path.exists(os.path.join(run_dir, "backup")):
+    if not keep and not os.path.exists(os.path.join(run_dir, "backup")):
         for name in RUN_STATE_FILES:
             path = os.path.join(run_dir, name)
             if os.path.exists(path):
@@ -286,7 +289,7 @@ class Run:
         self.global_batch_size = args.batch_size * self.workers
         self._temporary = None if self.is_chief else tempfile.mkdtemp(prefix="zoo-worker-")
         self.cache_dir = args.run_dir if self.is_chief else self._temporary
-        self.run_dir = prepare_run_dir(os.path.join(self.cache_dir, spec.name))
+        self.run_dir = prepare_run_dir(os.path.join(self.cache_dir, spec.name), keep=getattr(args, "finish_now", False))
         self._builder_args: dict = {}
         self._fitted = self._whole = self._scoring_copy = None
         self._best = {}
@@ -348,8 +351,10 @@ class Run:
         if getattr(args, "finish_now", False):
             if not os.path.exists(os.path.join(self.run_dir, "best.weights.h5")):
                 raise ValueError(f"--finish-now: {self.run_dir} holds no finished epoch (no best.weights.h5) to write.")
-            print(f"--finish-now: writing epoch {self._best_state().get('epoch')}, the best so far (the backup "
-                  "stays: the same command without --finish-now trains on)", flush=True)
+            resumable = os.path.exists(os.path.join(self.run_dir, "backup"))
+            print(f"--finish-now: writing epoch {self._best_state().get('epoch')}, the best so far "
+                  + ("(the backup stays: the same command without --finish-now trains on)" if resumable else
+                     "(of a finished run: the same command without --finish-now starts a new one)"), flush=True)
             return True
         batches = int(train.cardinality())
         if batches <= 0:
