@@ -25,6 +25,7 @@ import argparse
 import collections
 import os
 import random
+import re
 import shlex
 import sys
 import time
@@ -79,8 +80,7 @@ def line_kind(tokens) -> str:
     words = [token for token in tokens if any(c.isalpha() for c in token)]
     if words and sum(token.isupper() for token in words) > len(words) / 2:
         return "all-caps line"
-    numbers = sum(bool(token) and all(c.isdigit() or c in ".,:/-" for c in token) and any(c.isdigit() for c in token)
-                  for token in tokens)
+    numbers = sum(bool(re.fullmatch(r"[\d.,:/-]*\d[\d.,:/-]*", token)) for token in tokens)
     return "table line" if numbers >= len(tokens) / 4 else "prose"
 
 

@@ -229,8 +229,7 @@ def main(argv=None):
     if resized:
         print(f"validation only: {resized} differ from the registered {run.spec.name}, so the test split is not read "
               f"and no checkpoint is written. The best epoch is {run.run_dir}/best.weights.h5; to ship it, register "
-              "the size, then run --finish-now while the run's backup remains (a time-boxed or stopped run), or "
-              "start a new --run-dir with --init-from those weights.", flush=True)
+              "the size, then run the same command with --finish-now: it writes that epoch.", flush=True)
         return None
 
     # 5. The test split, once: the same scoring as `zoo eval`; then the checkpoint and its card.

@@ -8,6 +8,7 @@ import json
 import os
 import re
 import shlex
+import shutil
 import warnings
 
 import pytest
@@ -94,6 +95,11 @@ def test_a_stopped_run_resumes_at_the_next_epoch_and_writes_one_checkpoint_and_c
         assert int(tokens.replace(",", "")) < 500_000, f"word2vec over {tokens} tokens in a smoke run"
     if recipe == "train_sequence_tagger.py":  # --map-unseen-words ran on the shipped model before the test split
         assert "unseen_words_mapped" in card["validation"] and "f1_after_mapping" in card["validation"]
+    if recipe == "train_row_reader.py":  # --finish-now on the finished run writes its best epoch again
+        again = main([*argv[:-1], str(tmp_path / "out_again"), "--finish-now"])
+        assert "of a finished run" in capsys.readouterr().out
+        assert again["metrics"] == card["metrics"] and again["training"]["best_epoch"] == card["training"]["best_epoch"]
+        shutil.rmtree(tmp_path / "out_again")
     if recipe == "train_translator.py":  # its BLEU-by-length report goes beside the card, not into docs/
         assert (out / f"{name}-bleu-by-length.md").exists() and (out / f"{name}-bleu-by-length.png").exists()
     assert sorted(os.listdir(tmp_path)) == ["out", "runs"]

@@ -22,14 +22,14 @@ def readme_section() -> tuple[str, str]:
     repeat = {}
     for arch, title in (("lstm", "`etth1-lstm-h*` (LSTM, direct head)"), ("segrnn", "`etth1-segrnn-h*` (SegRNN)")):
         cells = []
-        ensembles = [f"{h} h: {n}" for h in HORIZONS if f"etth1-{arch}-h{h}" in list_models()
-                     and (n := get_spec(f"etth1-{arch}-h{h}").builder_args.get("ensemble", 1)) > 1]
-        if ensembles:
-            title = title[:-1] + "; networks averaged at " + ", ".join(ensembles) + ")"
-        highways = [f"{h} h" for h in HORIZONS if f"etth1-{arch}-h{h}" in list_models()
-                    and get_spec(f"etth1-{arch}-h{h}").builder_args.get("highway_input") == "normalized"]
-        if highways:
-            title = title[:-1] + "; beside a level-free linear highway at " + ", ".join(highways) + ")"
+        shipped = {h: get_spec(f"etth1-{arch}-h{h}").builder_args
+                   for h in HORIZONS if f"etth1-{arch}-h{h}" in list_models()}
+        for what, at in (("networks averaged",
+                          [f"{h} h: {a['ensemble']}" for h, a in shipped.items() if a.get("ensemble", 1) > 1]),
+                         ("beside a level-free linear highway",
+                          [f"{h} h" for h, a in shipped.items() if a.get("highway_input") == "normalized"])):
+            if at:
+                title = title[:-1] + f"; {what} at " + ", ".join(at) + ")"
         for horizon in HORIZONS:
             name = f"etth1-{arch}-h{horizon}"
             card = get_spec(name).card() if name in list_models() else None
