@@ -565,3 +565,14 @@ def test_recipe_trains_an_ensemble_member_by_member_and_reuses_finished_members(
     assert "member 0: trained already" in third and "member 1: trained already" not in third
     mixed = json.loads((runs / "validation.jsonl").read_text().splitlines()[-1])
     assert [(m["input_length"], m["seed"]) for m in mixed["members"]] == [(336, 42), (168, 42), (336, 43)]
+
+
+@pytest.mark.slow
+def test_recipe_trains_beside_a_frozen_level_free_highway_as_the_readme_shows(recipe, tmp_path, data_dir, capsys):
+    recipe.main(["etth1-segrnn-h96", "--highway", "336", "--frozen-highway", "--highway-input", "normalized",
+                 "--validation-only", "--epochs", "1", "--steps-per-epoch", "1", "--limit-train", "64",
+                 "--limit-dev", "16", "--run-dir", str(tmp_path / "runs")])
+    out = capsys.readouterr().out
+    assert "highway: ridge regression over the last 336 rows, penalty" in out and "validation:" in out
+    record = json.loads((tmp_path / "runs" / "etth1-segrnn-h96" / "validation.jsonl").read_text().splitlines()[-1])
+    assert "--highway-input normalized" in record["command"] and record["n"] == 16 and "test:" not in out
