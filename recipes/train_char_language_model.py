@@ -7,7 +7,9 @@ This recipe trains the registered `shakespeare-char-lstm` model and writes the c
 
     python recipes/train_char_language_model.py shakespeare-char-lstm --time-box 45   # run again to continue
     python recipes/train_char_language_model.py shakespeare-char-lstm --stateful --learning-rate 5e-4 \\
-        --init-from runs/shakespeare-char-lstm/best.weights.h5 --run-dir runs/stateful --calibrate   # a second stage
+        --init-from runs/shakespeare-char-lstm/best.weights.h5 --run-dir runs/stateful --calibrate --out runs/stateful/out
+    python recipes/train_char_language_model.py shakespeare-char-lstm --init-from runs/stateful/out/shakespeare-char-lstm.keras \\
+        --epochs 0 --fit-cache --run-dir runs/cache   # the continuous cache fitted onto that network, nothing trained
     python recipes/train_char_language_model.py shakespeare-char-lstm --stateful --units 480 --dropout 0.3 \\
         --run-dir runs/c480   # another size: trained and validated only, until the registry has it
     python recipes/train_char_language_model.py shakespeare-char-lstm --limit-train 20000 --steps-per-epoch 2 \\
@@ -32,9 +34,11 @@ Steps, top to bottom:
 4. After each epoch, read the whole validation split as one stream (the state carried along, as `zoo eval`
    reads the test split) and keep the epoch with the lowest cross-entropy per character.
 5. With `--calibrate`, fit one softmax temperature on the validation split (the network is over-confident
-   on text it has not read) and fold it into the output layer. Score the best weights on the test split
-   and write `<out>/shakespeare-char-lstm.keras` and its card. `--finish-now` does this step at once, from
-   the best epoch so far.
+   on text it has not read) and fold it into the output layer; with `--fit-cache`, then fit the continuous
+   cache's theta and mix there (the cache mixes in what followed the states most like the current one among
+   the last `cache_size` positions read). Score the best weights on the test split and write
+   `<out>/shakespeare-char-lstm.keras` and its card. `--finish-now` does this step at once, from the best
+   epoch so far; `--epochs 0` does it for the `--init-from` network as it is.
 """
 
 from __future__ import annotations
@@ -120,10 +124,40 @@ def streams(ids, *, seq_len: int, batch_size: int, shuffle: bool, seed: int):
     return passes.apply(tf.data.experimental.assert_cardinality(steps)).prefetch(2)
 
 
+def load_network_weights(network, path: str) -> None:
+    """Puts the weights of ``path`` (a run's ``best.weights.h5``, or a ``.keras`` checkpoint's network) into
+    ``network``, layer by layer (a layer the file lacks, such as a cache added since, keeps its own)."""
+    if not path.endswith(".keras"):
+        network.load_weights(path)
+        return
+    import keras
+
+    import zoo.layers  # noqa: F401  (registers the zoo's layers)
+
+    saved = keras.saving.load_model(path, compile=False, safe_mode=True).get_layer("network")
+    for layer in saved.layers:
+        if layer.weights:
+            network.get_layer(layer.name).set_weights(layer.get_weights())
+
+
 def earlier_stage(init_from: str | None) -> dict:
-    """What the card says of the run ``--init-from`` came from: the weights file and that run's training seconds."""
+    """What the card says of the run ``--init-from`` came from: the weights file and that run's training seconds
+    (for a checkpoint: its sha256 and every stage on its card)."""
     if not init_from:
         return {"init_from": None}
+    if init_from.endswith(".keras"):
+        import json
+
+        from zoo._checkpoint import card_file
+        from zoo._hub import sha256_of
+
+        card = card_file(os.path.dirname(os.path.abspath(init_from)), os.path.basename(init_from)[: -len(".keras")])
+        seconds = None
+        if os.path.exists(card):
+            with open(card) as f:
+                training = json.load(f).get("training", {})
+            seconds = training.get("train_seconds", 0) + (training.get("init_from_train_seconds") or 0)
+        return {"init_from": init_from, "init_from_sha256": sha256_of(init_from), "init_from_train_seconds": seconds}
     times = _training.run_times(os.path.dirname(os.path.abspath(init_from)))
     seconds = _training.train_seconds(times) if times["epochs"] or times["invocations"] else None
     return {"init_from": init_from, "init_from_train_seconds": seconds}
@@ -160,7 +194,11 @@ def main(argv=None):
                         help="before the test split is read, fit the softmax temperature on the validation split and "
                              "fold it into the output layer")
     parser.add_argument("--init-from", metavar="WEIGHTS", default=None,
-                        help="start from an earlier run's network weights (its best.weights.h5)")
+                        help="start from an earlier run's network weights (its best.weights.h5), or from a checkpoint's "
+                             "(a .keras file); with --epochs 0 that network is shipped as it is, after --fit-cache")
+    parser.add_argument("--fit-cache", action="store_true",
+                        help="before the test split is read, fit the continuous cache's theta and mix on the validation "
+                             "split (after --calibrate)")
     parser.add_argument("--units", type=int, default=None,
                         help="LSTM units other than the registered ones: trains and validates only (register the size "
                              "to score the test split and write the checkpoint)")
@@ -173,11 +211,13 @@ def main(argv=None):
             parser.error(f"--{option} must be a positive whole number, got {getattr(args, option)}.")
     run = _training.start_run("recipes/train_char_language_model.py", args, argv)  # the strategy, before any TF op
     if args.init_from and not os.path.isfile(args.init_from):  # after parsing: a card's command parses anywhere
-        parser.error(f"--init-from: no file {args.init_from!r} (expected a run's best.weights.h5).")
+        parser.error(f"--init-from: no file {args.init_from!r} (expected a run's best.weights.h5 or a .keras checkpoint).")
+    if args.epochs < 0:
+        parser.error(f"--epochs must be >= 0, got {args.epochs}.")
     import keras
 
     from zoo.data import tinyshakespeare
-    from zoo.models.char_language_model.evaluation import calibrate_temperature, character_ids, stream_nats
+    from zoo.models.char_language_model.evaluation import calibrate_temperature, character_ids, fit_cache, stream_nats
     from zoo.models.char_language_model.model import build_network
 
     # 1. Data: the characters of each split (limits keep the first N characters).
@@ -194,12 +234,13 @@ def main(argv=None):
         whole = run.build(**resized, **({} if args.dropout is None else {"dropout": args.dropout}))
         network = whole.get_layer("network")
         if args.stateful:  # a twin of `network` (same layers) with a fixed batch and kept states
-            sizes = {k: {**run.spec.builder_args, **resized}[k] for k in ("embedding_dim", "units", "layers")}
+            sizes = {k: v for k, v in {**run.spec.builder_args, **resized}.items()
+                     if k in ("embedding_dim", "units", "layers", "cache_size")}
             network = build_network(vocab_size=network.get_layer("embedding").input_dim, **sizes,
                                     dropout=network.get_layer("embedding_dropout").rate,
                                     stateful_batch=run.global_batch_size)
         if args.init_from:
-            network.load_weights(args.init_from)
+            load_network_weights(network, args.init_from)
         network.compile(optimizer=keras.optimizers.Adam(args.learning_rate, clipnorm=1.0),
                         loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
     train_ids, validation_ids = character_ids(whole, train), character_ids(whole, validation)
@@ -233,8 +274,11 @@ def main(argv=None):
         return None
 
     # 5. The test split, once: the same scoring as `zoo eval`; then the checkpoint and its card.
-    calibrate = (lambda model: calibrate_temperature(model, validation_ids)) if args.calibrate else None
-    return run.finish(validation={"n": len(validation_ids) - 1}, prepare=calibrate,
+    def prepare(model):  # fitted on the validation split, before the test split is read
+        fitted = calibrate_temperature(model, validation_ids) if args.calibrate else {}
+        return {**fitted, **(fit_cache(model, validation_ids) if args.fit_cache else {})}
+
+    return run.finish(validation={"n": len(validation_ids) - 1}, prepare=prepare,
                       training={"train_characters": len(train_ids), "seq_len": args.seq_len,
                                 "windows_per_epoch": int(batches.cardinality()) * run.global_batch_size,
                                 "stateful": args.stateful, "dropout": network.get_layer("embedding_dropout").rate,

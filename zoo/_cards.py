@@ -31,6 +31,19 @@ def _earlier_stage(training: dict) -> str:
     return f", after a run of {seconds / 60:.0f} min it started from (`{training['init_from']}`): {total:.0f} min in all"
 
 
+def _training_line(training: dict) -> str:
+    """"best epoch 7 of at most 40, 30 min on 2 CPU cores", or for a run that trained nothing (``--epochs 0``) what
+    it started from."""
+    if training.get("epochs_max") == 0 and training.get("init_from"):
+        seconds = training.get("init_from_train_seconds")
+        trained = "" if seconds is None else f", trained for {seconds / 60:.0f} min on {training.get('hardware')}"
+        sha = f" (sha256 `{training['init_from_sha256'][:12]}…`)" if training.get("init_from_sha256") else ""
+        return (f"nothing trained in this run: the network of `{training['init_from']}`{sha}{trained}, with what "
+                "was fitted on validation")
+    return (f"{_epochs(training)} of at most {training.get('epochs_max')}, {training.get('train_seconds', 0) / 60:.0f} "
+            f"min on {training.get('hardware')}{_earlier_stage(training)}")
+
+
 def _epochs(training: dict) -> str:
     """"best epoch 7", or for an ensemble trained network by network "6 networks, best epochs 20, 18, ..."."""
     members = training.get("members")
@@ -126,8 +139,7 @@ def model_card(name: str) -> str:
         f"| architecture | {arch} |",
         f"| recipe | [`{card['recipe']}`](../../{card['recipe']}) |",
         f"| trained with | `{card['recipe_command']}` |",
-        f"| training | {_epochs(training)} of at most {training.get('epochs_max')}, "
-        f"{training.get('train_seconds', 0) / 60:.0f} min on {training.get('hardware')}{_earlier_stage(training)} |",
+        f"| training | {_training_line(training)} |",
         f"| versions | zoo {versions.get('zoo')}, keras {versions.get('keras')}, tensorflow {versions.get('tensorflow')}, python {versions.get('python')} |",
         "",
         *[line for plot in training.get("plots", []) for line in (f"![{plot['caption']}]({plot['file']})", "")],

@@ -3,7 +3,7 @@
 """
 
 from zoo.layers.crf import CRF, CRFTagger  # noqa: F401
-from zoo.layers.language_model import AddBoundaryTokens, TiedEmbedding  # noqa: F401
+from zoo.layers.language_model import AddBoundaryTokens, ContinuousCache, TiedEmbedding  # noqa: F401
 from zoo.layers.tagging import CharCNN, NormalizeTokens, SplitCharacters, TokenizeText  # noqa: F401
 from zoo.layers.text import HeadTailCrop, MaskedGlobalPooling, StandardizeText  # noqa: F401
 from zoo.layers import forecasting  # noqa: F401  (Scaler, InstanceNormalization, segment layers of the forecasters)

@@ -1,4 +1,4 @@
-"""Layers of the word-level language models: a tied input/output embedding and review boundaries."""
+"""Layers of the language models: a tied input/output embedding, review boundaries and a continuous cache."""
 
 from __future__ import annotations
 
@@ -99,3 +99,100 @@ class AddBoundaryTokens(keras.layers.Layer):
 
     def get_config(self):
         return {**super().get_config(), "token_id": self.token_id}
+
+
+PENDING = -1  # a cache slot whose next token is not read yet: the next call's first token (0, padding: no entry)
+
+
+@keras.saving.register_keras_serializable(package="zoo")
+class ContinuousCache(keras.layers.Layer):
+    """A language model's next-token distribution mixed with a cache of what followed similar states
+    (the continuous cache of Grave, Joulin & Usunier 2017).
+
+    At position ``t``, with ``h_t`` the top recurrent layer's output, the cache is the last ``size``
+    positions ``i < t``, each holding ``h_i`` and the token that followed it. The output is
+
+        p(w) = (1 - mix) softmax(logits_t)(w) + mix * sum over cached i followed by w of a_i,
+        a = softmax over the cached i of theta * cos(h_t, h_i),
+
+    given as log-probabilities (so they are logits too). Nothing is trained: ``theta`` and ``mix`` are
+    non-trainable weights fitted on validation text; while training the layer is the network's own
+    log-softmax. Called on ``[logits, hidden, ids]`` (``(batch, time, vocab)``, ``(batch, time, units)``,
+    ``(batch, time)``) the cache holds the text itself. With ``memory`` (`empty_memory`, all zeros, or what
+    the previous call returned) it also holds what came before, and the call returns ``(log_probs, memory)``:
+    a long text read in stretches gets the same figures as read at once. Id 0 (padding) is never cached.
+
+    Example:
+        >>> cache = ContinuousCache(4000, theta=25.0, mix=0.15)
+        >>> log_probs = cache([logits, hidden, ids])
+        >>> log_probs, memory = cache([logits, hidden, ids], memory=cache.empty_memory(1, units))
+    """
+
+    def __init__(self, size: int, *, theta: float = 25.0, mix: float = 0.15, **kwargs):
+        super().__init__(**kwargs)
+        if isinstance(size, bool) or not isinstance(size, int) or size < 1:
+            raise ValueError(f"size must be a positive number of cached positions, got {size!r}.")
+        if not theta >= 0:
+            raise ValueError(f"theta must be >= 0, got {theta!r}.")
+        if not 0 <= mix < 1:
+            raise ValueError(f"mix must be in [0, 1), got {mix!r}.")
+        self.size, self.initial_theta, self.initial_mix = size, float(theta), float(mix)
+
+    def build(self, input_shape=None):
+        if self.built:
+            return
+        constant = keras.initializers.Constant
+        self.theta = self.add_weight(shape=(), initializer=constant(self.initial_theta), trainable=False, name="theta")
+        self.mix = self.add_weight(shape=(), initializer=constant(self.initial_mix), trainable=False, name="mix")
+        self.built = True
+
+    def empty_memory(self, batch, units):
+        """The memory of a text not begun: zeros, ``(keys (batch, size, units), next ids (batch, size) int32)``."""
+        return ops.zeros((batch, self.size, units)), ops.zeros((batch, self.size), dtype="int32")
+
+    def call(self, inputs, memory=None, training=False):
+        logits, hidden, ids = inputs
+        log_probs = ops.log_softmax(logits, axis=-1)
+        if training:
+            return log_probs
+        ids = ops.cast(ids, "int32")
+        keys = hidden / ops.maximum(ops.sqrt(ops.sum(ops.square(hidden), axis=-1, keepdims=True)), 1e-12)
+        pending = ops.full((ops.shape(ids)[0], 1), PENDING, dtype="int32")
+        if memory is None:
+            held, entry_keys = 0, keys
+            entry_next = ops.concatenate([ids[:, 1:], pending], axis=1)
+        else:  # the memory's last key waits for this call's first token
+            held, (memory_keys, memory_next) = self.size, memory
+            last = ops.where(ops.equal(memory_next[:, -1:], PENDING), ids[:, :1], memory_next[:, -1:])
+            entry_keys = ops.concatenate([ops.cast(memory_keys, keys.dtype), keys], axis=1)
+            entry_next = ops.concatenate([memory_next[:, :-1], last, ids[:, 1:], pending], axis=1)
+        # Query t may read entry e (a key at position e - held of this stretch) when t - size <= e - held < t.
+        t = ops.expand_dims(ops.arange(ops.shape(ids)[1]), 1)
+        e = ops.expand_dims(ops.arange(ops.shape(entry_next)[1]), 0)
+        usable = ops.logical_and(e < t + held, e >= t + held - self.size)
+        usable = ops.logical_and(ops.expand_dims(usable, 0), ops.expand_dims(entry_next > 0, 1))
+        scores = ops.where(usable, ops.cast(self.theta, keys.dtype) * ops.einsum("bth,beh->bte", keys, entry_keys), -1e30)
+        weights = ops.exp(scores - ops.max(scores, axis=-1, keepdims=True)) * ops.cast(usable, keys.dtype)
+        total = ops.sum(weights, axis=-1, keepdims=True)
+        vocab = ops.shape(logits)[-1]
+        cached = ops.einsum("bte,bev->btv", weights / ops.maximum(total, 1e-30),
+                            ops.one_hot(ops.maximum(entry_next, 0), vocab, dtype=keys.dtype))
+        mix = ops.cast(self.mix, keys.dtype) * ops.cast(total > 0, keys.dtype)  # an empty cache mixes nothing in
+        log_mixed = ops.log(ops.maximum((1 - mix) * ops.exp(log_probs) + mix * cached, 1e-30))
+        if memory is None:
+            return log_mixed
+        return log_mixed, (entry_keys[:, -self.size :], entry_next[:, -self.size :])
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape[0])
+
+    def compute_output_spec(self, inputs, memory=None, training=False):
+        out = keras.KerasTensor(inputs[0].shape, dtype=self.compute_dtype)
+        if memory is None:
+            return out
+        return out, tuple(keras.KerasTensor(m.shape, dtype=m.dtype) for m in memory)
+
+    def get_config(self):
+        theta, mix = (round(float(ops.convert_to_numpy(w)), 6) for w in (self.theta, self.mix)) if self.built else (
+            self.initial_theta, self.initial_mix)
+        return {**super().get_config(), "size": self.size, "theta": theta, "mix": mix}

@@ -25,6 +25,10 @@ class CharStep(LSTMStepModel):
     that last one is the memory, fed to the first step in place of ``tokens.start``. ``step`` gives the next
     character's log-probabilities and the new LSTM states (``h1, c1, h2, c2, ...``). Padding and the unknown
     character are never written; nothing ends a text but the length bound.
+
+    The step is the network alone: a model's continuous cache (`zoo.layers.language_model.ContinuousCache`)
+    scores text, but is left out of generating, where it would copy the model's own recent output back
+    ("Second Gecond Genore") instead of text it read.
     """
 
     tokens = TOKENS

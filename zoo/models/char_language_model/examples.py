@@ -10,5 +10,5 @@ TEXTS = ["ROMEO:\nWhat light", "JULIET:\nAy me!", "KING:"]  # the last row is th
 def examples() -> Examples:
     import tensorflow as tf
 
-    return Examples(builder_args=dict(embedding_dim=8, units=16, layers=2), inputs=tf.constant(TEXTS),
+    return Examples(builder_args=dict(embedding_dim=8, units=16, layers=2, cache_size=8), inputs=tf.constant(TEXTS),
                     rows=len(TEXTS), last_alone=tf.constant(TEXTS[-1:]), outputs="logits")

@@ -9,10 +9,12 @@ def export_saved_model(spec, model, out_dir: str) -> str:
 
     * ``next_char`` (also ``serving_default``): ``text`` (string ``[batch]``) -> ``probabilities`` (float32
       ``[batch, chars, vocabulary]``), the next character's distribution after every position (ids: 0 padding,
-      1 unknown, ``2 + i`` the alphabet's character ``i``; the alphabet is in ``characters.json``).
+      1 unknown, ``2 + i`` the alphabet's character ``i``; the alphabet is in ``characters.json``), the model's
+      cache (if it has one) mixed in over the text given.
     * ``generate``: ``prompt`` (string scalar), ``length`` (int32 scalar, characters to write), ``temperature``
       (float32 scalar > 0), ``seed`` (int64 scalar) -> ``text`` (string scalar: the prompt and what follows):
-      the sampling loop of ``zoo.pipeline(name).generate`` (no top-k / top-p), so the same seed gives the same text.
+      the sampling loop of ``zoo.pipeline(name).generate`` (no top-k / top-p), so the same seed gives the same text
+      (drawn from the network alone, as the pipeline draws it: no cache).
     """
     import os
 
@@ -44,7 +46,8 @@ def export_tflite(spec, model, out_dir: str) -> str:
 
     Inputs (by name, through the signature runner): ``char_id`` (int32 ``[1]``) and the LSTM states ``h1, c1,
     h2, c2...`` (float32 ``[1, units]``, zeros at the start). Outputs: ``output_0`` the next character's
-    probabilities (float32 ``[1, vocabulary]``), then the new states in the same order.
+    probabilities (float32 ``[1, vocabulary]``, from the network alone, as ``generate`` draws them: no cache),
+    then the new states in the same order.
     """
     import os
 

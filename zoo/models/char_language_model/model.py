@@ -31,6 +31,9 @@ def build_char_language_model(
     units: int = 512,
     layers: int = 2,
     dropout: float = 0.2,
+    cache_size: int = 0,
+    cache_theta: float = 25.0,
+    cache_mix: float = 0.15,
     name: str = "char_language_model",
 ):
     """Builds an untrained character language model (string in, logits ``(batch, chars, vocabulary)`` out).
@@ -43,6 +46,9 @@ def build_char_language_model(
         units: LSTM units per layer.
         layers: stacked LSTM layers.
         dropout: dropout after the embedding and after each LSTM layer (training only).
+        cache_size: with N > 0, the output mixes in a continuous cache of the last N positions
+            (`zoo.layers.language_model.ContinuousCache`; its ``theta`` and ``mix`` start at ``cache_theta``
+            and ``cache_mix`` and are fitted on validation text, `evaluation.fit_cache`). 0: no cache.
         name: the model's name.
 
     The model holds two named parts: ``characters`` (text -> ids) and ``network`` (a nested model from ids
@@ -60,13 +66,15 @@ def build_char_language_model(
         output_mode="int", vocabulary=characters, name="characters")
     vocab_size = len(characters) + 2 if characters is not None else max_chars
     network = build_network(vocab_size=vocab_size, embedding_dim=embedding_dim, units=units, layers=layers,
-                            dropout=dropout)
+                            dropout=dropout, cache_size=cache_size, cache_theta=cache_theta, cache_mix=cache_mix)
     return keras.Model(text, network(to_ids(text)), name=name)
 
 
 def build_network(*, vocab_size: int, embedding_dim: int, units: int, layers: int, dropout: float,
-                  stateful_batch: int | None = None):
-    """Ids ``(batch, time)`` int32 -> logits ``(batch, time, vocab_size)``: embedding, ``lstm_1..n``, ``logits``.
+                  stateful_batch: int | None = None, cache_size: int = 0, cache_theta: float = 25.0,
+                  cache_mix: float = 0.15):
+    """Ids ``(batch, time)`` int32 -> logits ``(batch, time, vocab_size)``: embedding, ``lstm_1..n``, ``logits``
+    (and with ``cache_size`` a ``cache`` after them: its log-probabilities are the logits then).
 
     The LSTMs also return their final states (unused by the model), so `forward` can carry the state from
     one stretch of text to the next. With ``stateful_batch`` the batch is fixed at that many rows and each
@@ -82,14 +90,20 @@ def build_network(*, vocab_size: int, embedding_dim: int, units: int, layers: in
     if stateful_batch is not None and (isinstance(stateful_batch, bool) or not isinstance(stateful_batch, int)
                                        or stateful_batch < 1):
         raise ValueError(f"stateful_batch must be a positive number of rows or None, got {stateful_batch!r}.")
+    if isinstance(cache_size, bool) or not isinstance(cache_size, int) or cache_size < 0:
+        raise ValueError(f"cache_size must be a whole number of positions >= 0, got {cache_size!r}.")
     ids = keras.Input(batch_shape=(stateful_batch, None), dtype="int32", name="char_ids")
     x = kl.Embedding(vocab_size, embedding_dim, name="embedding")(ids)
     x = kl.Dropout(dropout, name="embedding_dropout")(x)
     for i in range(1, layers + 1):
-        x, _, _ = kl.LSTM(units, return_sequences=True, return_state=True, stateful=stateful_batch is not None,
-                          name=f"lstm_{i}")(x)
-        x = kl.Dropout(dropout, name=f"dropout_{i}")(x)
+        top, _, _ = kl.LSTM(units, return_sequences=True, return_state=True, stateful=stateful_batch is not None,
+                            name=f"lstm_{i}")(x)
+        x = kl.Dropout(dropout, name=f"dropout_{i}")(top)
     logits = kl.Dense(vocab_size, name="logits")(x)
+    if cache_size:  # (the network alone while training: the cache layer passes the log-softmax through then)
+        from zoo.layers.language_model import ContinuousCache
+
+        logits = ContinuousCache(cache_size, theta=cache_theta, mix=cache_mix, name="cache")([logits, top, ids])
     return keras.Model(ids, logits, name="network")
 
 
@@ -105,6 +119,22 @@ def network_parts(model):
     return network, network.get_layer("embedding"), lstms, network.get_layer("logits")
 
 
+def cache_part(model):
+    """The model's `ContinuousCache` layer, or None when it has none."""
+    network = network_parts(model)[0]
+    return network.get_layer("cache") if any(layer.name == "cache" for layer in network.layers) else None
+
+
+def initial_states(model, batch: int) -> list:
+    """`forward`'s states for ``batch`` texts not begun: zero LSTM states, then the cache's empty memory."""
+    from keras import ops
+
+    _, _, lstms, _ = network_parts(model)
+    cache = cache_part(model)
+    states = [ops.zeros((batch, lstm.units)) for lstm in lstms for _ in range(2)]
+    return states + ([] if cache is None else list(cache.empty_memory(batch, lstms[-1].units)))
+
+
 def scale_logits(model, factor: float) -> None:
     """Multiplies every logit the model gives by ``factor`` (in place: the ``logits`` layer's kernel and bias).
 
@@ -116,15 +146,23 @@ def scale_logits(model, factor: float) -> None:
     logits.set_weights([w * factor for w in logits.get_weights()])
 
 
-def forward(model, ids, states=None):
-    """Logits for ids ``(batch, time)`` read from ``states`` (``[h1, c1, h2, c2, ...]``; None: zeros), and the new states.
+def forward(model, ids, states=None, *, hidden: bool = False):
+    """Logits for ids ``(batch, time)`` read from ``states`` (``[h1, c1, h2, c2, ...]``, then the cache's memory
+    when the model has a cache; None: a text not begun), and the new states. With ``hidden`` also the top
+    LSTM's outputs ``(batch, time, units)``.
 
     No dropout.
     """
     _, embedding, lstms, logits = network_parts(model)
+    cache = cache_part(model)
     x, new_states = embedding(ids), []
     for i, lstm in enumerate(lstms):
         initial = None if states is None else [states[2 * i], states[2 * i + 1]]
         x, h, c = lstm(x, initial_state=initial, training=False)
         new_states += [h, c]
-    return logits(x), new_states
+    top, out = x, logits(x)
+    if cache is not None:
+        memory = initial_states(model, ids.shape[0]) if states is None else states
+        out, memory = cache([out, top, ids], memory=tuple(memory[2 * len(lstms) :]))
+        new_states += list(memory)
+    return (out, new_states, top) if hidden else (out, new_states)
