@@ -25,7 +25,6 @@ from __future__ import annotations
 import hashlib
 import http.client
 import os
-import shutil
 import sys
 import tempfile
 import time

@@ -151,7 +151,7 @@ class ToSegments(keras.layers.Layer):
         self.segment_length = int(segment_length)
 
     def call(self, inputs):
-        time, channels = inputs.shape[1], inputs.shape[2]
+        time = inputs.shape[1]
         if time % self.segment_length:
             raise ValueError(f"The input length {time} is not a multiple of the segment length {self.segment_length}.")
         x = ops.transpose(inputs, (0, 2, 1))
