@@ -234,6 +234,9 @@ def test_finish_now_writes_the_best_epoch_without_training(recipe, tmp_path, mon
     with pytest.raises(SystemExit):
         main([*argv, "--init-from", str(tmp_path / "missing.weights.h5"), "--out", str(tmp_path / "none")])
     assert "--init-from: no file" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main([*argv, "--epochs", "-1", "--out", str(tmp_path / "none")])
+    assert "--epochs must be >= 0, got -1" in capsys.readouterr().err
     assert main([*argv, "--epochs", "2", "--stop-after-epochs", "1", "--out", str(tmp_path / "out")]) is None
     best = json.loads((tmp_path / "runs" / NAME / "best.json").read_text())
     card = main([*argv, "--epochs", "2", "--finish-now", "--calibrate", "--fit-cache", "--out", str(tmp_path / "out")])

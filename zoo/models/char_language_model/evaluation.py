@@ -108,15 +108,14 @@ def stream_logits(model, ids, *, window: int = WINDOW, hidden: bool = False):
     import numpy as np
     import tensorflow as tf
 
-    from zoo.models.char_language_model.model import forward, network_parts
+    from zoo.models.char_language_model.model import forward
 
-    logits_layer = network_parts(model)[3]
     ids = np.asarray(ids, np.int32)
     states, logits, tops = None, [], []
     for start in range(0, len(ids) - 1, window):
-        _, states, top = forward(model, tf.constant(ids[None, start : min(start + window, len(ids) - 1)]), states,
-                                 hidden=True)
-        logits.append(np.asarray(logits_layer(top)[0]))
+        out, states, top = forward(model, tf.constant(ids[None, start : min(start + window, len(ids) - 1)]), states,
+                                   hidden=True, network_only=True)
+        logits.append(np.asarray(out[0]))
         tops.append(np.asarray(top[0]))
     if not logits:
         raise ValueError("the text must have at least two characters: the first is context, the rest are scored.")
@@ -129,7 +128,8 @@ def calibrate_temperature(model, ids) -> dict:
     A network that fits its training text closely is over-confident on text it has not seen; dividing its
     logits by one fitted ``T > 1`` lowers the cross-entropy there without changing which character is most
     likely. The model is changed in place (the ``logits`` layer's kernel and bias are divided by ``T``);
-    returns ``{"temperature", "nats_per_char_before_temperature", "nats_per_char"}`` on ``ids``.
+    returns ``{"temperature", "nats_per_char_before_temperature", "nats_per_char"}`` on ``ids`` (the last as
+    `zoo eval` scores: with a cache, at its present settings, so fit the cache after).
     """
     import numpy as np
 

@@ -146,15 +146,16 @@ def scale_logits(model, factor: float) -> None:
     logits.set_weights([w * factor for w in logits.get_weights()])
 
 
-def forward(model, ids, states=None, *, hidden: bool = False):
+def forward(model, ids, states=None, *, hidden: bool = False, network_only: bool = False):
     """Logits for ids ``(batch, time)`` read from ``states`` (``[h1, c1, h2, c2, ...]``, then the cache's memory
     when the model has a cache; None: a text not begun), and the new states. With ``hidden`` also the top
-    LSTM's outputs ``(batch, time, units)``.
+    LSTM's outputs ``(batch, time, units)``; with ``network_only`` the network's own logits and LSTM states,
+    the cache left out.
 
     No dropout.
     """
     _, embedding, lstms, logits = network_parts(model)
-    cache = cache_part(model)
+    cache = None if network_only else cache_part(model)
     x, new_states = embedding(ids), []
     for i, lstm in enumerate(lstms):
         initial = None if states is None else [states[2 * i], states[2 * i + 1]]
@@ -162,7 +163,7 @@ def forward(model, ids, states=None, *, hidden: bool = False):
         new_states += [h, c]
     top, out = x, logits(x)
     if cache is not None:
-        memory = initial_states(model, ids.shape[0]) if states is None else states
-        out, memory = cache([out, top, ids], memory=tuple(memory[2 * len(lstms) :]))
+        memory = cache.empty_memory(ids.shape[0], lstms[-1].units) if states is None else states[2 * len(lstms) :]
+        out, memory = cache([out, top, ids], memory=tuple(memory))
         new_states += list(memory)
     return (out, new_states, top) if hidden else (out, new_states)
