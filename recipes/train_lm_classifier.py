@@ -86,6 +86,13 @@ def parse_args(argv=None):
     train.add_argument("--rate-decay", type=float, default=1.0,
                        help="discriminative fine-tuning (ULMFiT: 2.6): the LSTM learns at the rate divided by this, the "
                             "embedding at the rate divided by its square (default 1: one rate for all)")
+    train.add_argument("--adversarial", type=float, default=0.0, metavar="EPSILON",
+                       help="adversarial training (Miyato et al. 2017): each batch is also learnt with its word embeddings "
+                            "moved along the loss's gradient by EPSILON times their norm (e.g. 0.02; default 0: off; "
+                            "TensorFlow only; a step costs about twice as much)")
+    train.add_argument("--init-classifier", default=None, metavar="CHECKPOINT",
+                       help="start from a trained classifier's weights (a registered name such as imdb-lstm-lm-ft, or its "
+                            ".keras file) instead of the language model, and train everything for --epochs at --learning-rate")
     train.add_argument("--pad-multiple", type=int, default=PAD_MULTIPLE)
     train.add_argument("--steps-per-epoch", type=int, default=None, help="cap the steps of an epoch (smoke tests)")
     train.add_argument("--minutes", type=float, default=None, help="stop after the first epoch that ends past this wall time")
@@ -268,6 +275,10 @@ def train(args):
 
     if not args.rate_decay >= 1.0:
         raise SystemExit(f"--rate-decay must be at least 1 (lower layers learn slower), got {args.rate_decay}.")
+    if not 0.0 <= args.adversarial < 1.0:
+        raise SystemExit(f"--adversarial is a fraction of the embeddings' norm, from 0 (off) to below 1; got {args.adversarial}.")
+    if args.init_classifier and args.no_init:
+        raise SystemExit("--init-classifier and --no-init contradict each other: give one.")
     keras.utils.set_random_seed(SEED)
     started = time.time()
     folder = os.path.join(args.work, args.run)
@@ -293,6 +304,7 @@ def train(args):
         # The input embedding and the LSTM carry over; the tied output bias and the projection stay behind.
         classifier.get_layer("embedding").set_weights([keras.ops.convert_to_numpy(language_model.get_layer("embedding").embeddings)])
         classifier.get_layer("lstm").set_weights(language_model.get_layer("lstm_1").get_weights())
+    started_from = start_from_classifier(args.init_classifier, classifier) if args.init_classifier else None
     validation_batches = padded_batches(validation_reviews, validation_labels, batch_size=256, pad_multiple=args.pad_multiple)
 
     def validation_accuracy():
@@ -304,16 +316,22 @@ def train(args):
     head = ("pool", "dropout", "probability")
     stages = [("head", head, 1, 2 * args.learning_rate), ("lstm", ("lstm", *head), 1, args.learning_rate),
               ("all", None, max(0, args.epochs - 2), args.learning_rate / 2)]
-    if args.no_init:
+    if args.no_init or started_from:  # from scratch, or from a trained classifier: everything at once
         stages = [("all", None, args.epochs, args.learning_rate)]
     config = {"length": LENGTH, "head": HEAD, "start_id": EOS_ID, "dropout": args.dropout, "batch_size": args.batch_size,
               "learning_rate": args.learning_rate, "epochs": args.epochs, "patience": PATIENCE, "labelled": len(train_reviews),
               "repeats_per_epoch": repeats, "init_from": None if args.no_init else sizes["init_from"],
               "stages": [{"train": s[0], "epochs": s[2], "learning_rate": s[3]} for s in stages], "pad_multiple": args.pad_multiple}
-    if args.rate_decay != 1.0:  # (absent when off, so runs made before the option resume as they were)
+    # (absent when off, so runs made before these options resume as they were)
+    if args.rate_decay != 1.0:
         config["rate_decay"] = args.rate_decay
+    if args.adversarial:
+        config["adversarial"] = args.adversarial
+    if started_from:
+        config.update(started_from)
     print(f"{NAME}: {len(train_reviews):,} labelled reviews (x{repeats} an epoch), {len(validation_reviews):,} validation; "
-          f"{classifier.count_params():,} parameters; initialised {'at random' if args.no_init else 'from ' + sizes['init_from']}; "
+          f"{classifier.count_params():,} parameters; initialised "
+          f"{'at random' if args.no_init else 'from ' + (args.init_classifier or sizes['init_from'])}; "
           f"Keras {keras.__version__} on {keras.backend.backend()}", flush=True)
     command = command_line(args)
     history, best, stopped, epoch = [], {"val_accuracy": -1.0, "epoch": 0}, "completed", 0
@@ -346,6 +364,7 @@ def train(args):
         depth = {"lstm": 1, "embedding": 2}  # layers below the head
         rates = {w.path: args.rate_decay ** -depth.get(layer.name, 0) for layer in classifier.layers for w in layer.weights}
         classifier.compile(optimizer=layerwise_adam(schedule, rates=rates, clipnorm=1.0), loss="binary_crossentropy")
+        learn = adversarial_step(classifier, args.adversarial) if args.adversarial else None
         if done > epoch:  # resuming inside this stage: its optimizer's state too
             classifier.optimizer.build(classifier.trainable_variables)
             saved = np.load(os.path.join(folder, "last.optimizer.npz"))
@@ -355,13 +374,18 @@ def train(args):
             epoch += 1
             if epoch <= done:
                 continue
-            epoch_started, losses = time.time(), []
+            epoch_started, losses, adversarial_losses = time.time(), [], []
             batches = [b for _ in range(repeats) for b in padded_batches(train_reviews, train_labels, batch_size=args.batch_size,
                                                                           pad_multiple=args.pad_multiple, rng=rng)]
             rng.shuffle(batches)
             batches = batches[: args.steps_per_epoch] if args.steps_per_epoch else batches
             for step, (ids, labels) in enumerate(batches, 1):
-                losses.append(float(classifier.train_on_batch(ids, labels)))
+                if learn is None:
+                    losses.append(float(classifier.train_on_batch(ids, labels)))
+                else:
+                    clean, adversarial = learn(ids, labels)
+                    losses.append(float(clean))
+                    adversarial_losses.append(float(adversarial))
                 if step % LOG_EVERY == 0:
                     seconds = time.time() - epoch_started
                     print(f"epoch {epoch} ({stage}) step {step}/{len(batches)} loss {np.mean(losses):.4f} "
@@ -369,6 +393,8 @@ def train(args):
             accuracy = validation_accuracy()
             row = {"epoch": epoch, "stage": stage, "loss": round(float(np.mean(losses)), 4), "val_accuracy": round(accuracy, 4),
                    "seconds": round(time.time() - epoch_started, 1)}
+            if adversarial_losses:
+                row["adversarial_loss"] = round(float(np.mean(adversarial_losses)), 4)
             history.append(row)
             print(json.dumps(row), flush=True)
             if accuracy > best["val_accuracy"]:
@@ -396,6 +422,92 @@ def train(args):
             break
     print(f"best: {best}; {stopped}", flush=True)
     return best
+
+
+def start_from_classifier(source, classifier):
+    """Copies a trained classifier's weights into ``classifier``: ``source`` is a registered name (its checkpoint)
+    or a ``.keras`` file of the same architecture. Returns what the card records of it."""
+    import keras
+
+    import zoo
+    import zoo.layers.text  # noqa: F401  (registers the text layers for loading a .keras file)
+    from zoo._hub import sha256_of
+
+    if source.endswith(".keras"):
+        if not os.path.isfile(source):
+            raise SystemExit(f"--init-classifier {source}: no such file.")
+        model, digest = keras.saving.load_model(source, compile=False), sha256_of(source)
+    else:
+        model, digest = zoo.load(source), zoo.info(source)["sha256"]
+    if not any(layer.name == "classifier" for layer in model.layers):
+        raise SystemExit(f"--init-classifier {source}: no 'classifier' part; expected a checkpoint of this recipe.")
+    weights = model.get_layer("classifier").get_weights()
+    wanted = [tuple(w.shape) for w in classifier.get_weights()]
+    if [w.shape for w in weights] != wanted:
+        raise SystemExit(f"--init-classifier {source}: its weights have shapes {[w.shape for w in weights]}, the classifier "
+                         f"built from the prepared language model has {wanted}.")
+    classifier.set_weights(weights)
+    record = {"init_classifier": source, "init_classifier_sha256": digest}
+    registered = zoo.info(NAME) if NAME in zoo.list_models() else None
+    if registered and registered["sha256"] == digest:  # the shipped one: its training time counts in the total
+        record["init_classifier_train_seconds"] = registered["training"]["train_seconds"]
+    return record
+
+
+def adversarial_push(vectors, uphill, mask, epsilon):
+    """The perturbation of each review's word vectors ``(batch, steps, dim)``: along ``uphill`` (the loss's
+    gradient), ``epsilon`` times the norm of the review's vectors long, nothing on padding (``mask`` False)."""
+    import tensorflow as tf
+
+    kept = tf.cast(mask, vectors.dtype)[..., None]
+    norm = lambda x: tf.sqrt(tf.reduce_sum(tf.square(x * kept), axis=[1, 2], keepdims=True))  # noqa: E731
+    return epsilon * norm(vectors) * uphill * kept / (norm(uphill) + 1e-12)
+
+
+def adversarial_step(classifier, epsilon):
+    """A training step that learns each batch twice: as it is, and with its word embeddings moved along the loss's
+    gradient by ``epsilon`` times their norm (over each review's tokens), the perturbation that raises the loss
+    most at that size (adversarial training, Miyato, Dai & Goodfellow 2017). Measured relative to the embeddings'
+    own norm, it cannot be outgrown by scaling the embeddings up. Returns ``step(ids, labels) -> (loss, adversarial
+    loss)``. TensorFlow only (it differentiates with respect to the embeddings).
+
+    Example:
+        >>> learn = adversarial_step(classifier, 0.02)  # after classifier.compile(optimizer=...)
+        >>> loss, adversarial_loss = learn(ids, labels)
+    """
+    import keras
+
+    if keras.backend.backend() != "tensorflow":
+        raise SystemExit(f"--adversarial needs the TensorFlow backend; this is {keras.backend.backend()}.")
+    import tensorflow as tf
+
+    embedding = classifier.get_layer("embedding")
+    spatial_dropout, lstm, pool, dropout, output = (classifier.get_layer(name) for name in
+                                                     ("embedding_dropout", "lstm", "pool", "dropout", "probability"))
+    optimizer, variables = classifier.optimizer, classifier.trainable_variables
+
+    def loss_of(vectors, mask, labels):
+        x = lstm(spatial_dropout(vectors, training=True), mask=mask, training=True)
+        probability = output(dropout(pool(x, mask=mask), training=True))
+        return tf.reduce_mean(keras.losses.binary_crossentropy(labels, probability))
+
+    @tf.function(reduce_retracing=True)
+    def step(ids, labels):
+        mask = ids != 0
+        with tf.GradientTape() as tape:
+            vectors = embedding(ids)
+            tape.watch(vectors)
+            loss = loss_of(vectors, mask, labels)
+        *gradients, uphill = tape.gradient(loss, [*variables, vectors])
+        push = adversarial_push(tf.stop_gradient(vectors), tf.stop_gradient(uphill), mask, epsilon)
+        with tf.GradientTape() as tape:
+            adversarial = loss_of(embedding(ids) + push, mask, labels)
+        more = tape.gradient(adversarial, variables)
+        optimizer.apply_gradients([(tf.convert_to_tensor(a) + tf.convert_to_tensor(b), v)
+                                   for a, b, v in zip(gradients, more, variables)])
+        return loss, adversarial
+
+    return step
 
 
 # === package ===

@@ -62,6 +62,43 @@ def test_discriminative_rates_scale_each_layers_adam_step(recipe):
         recipe.main(["train", "--work", "nowhere", "--rate-decay", "0.5"])
 
 
+def test_the_adversarial_push_is_epsilon_of_each_reviews_norm_along_the_gradient_and_spares_padding(recipe):
+    import tensorflow as tf
+
+    rng = np.random.default_rng(0)
+    vectors, uphill = rng.normal(size=(2, 2, 5, 3)).astype(np.float32)
+    mask = np.array([[1, 1, 1, 0, 0], [1, 1, 1, 1, 1]], bool)
+    push = np.asarray(recipe.adversarial_push(tf.constant(vectors), tf.constant(uphill), tf.constant(mask), 0.1))
+    assert not push[0, 3:].any()
+    for i, n in enumerate((3, 5)):
+        assert np.isclose(np.linalg.norm(push[i]), 0.1 * np.linalg.norm(vectors[i, :n]), rtol=1e-5)
+        along = (push[i, :n] * uphill[i, :n]).sum() / (np.linalg.norm(push[i]) * np.linalg.norm(uphill[i, :n]))
+        assert np.isclose(along, 1.0, atol=1e-5)
+
+
+def test_an_adversarial_step_learns_the_batch_as_it_is_and_pushed_uphill(recipe):
+    """Without dropout, the pushed batch's loss is above the batch's own (the push follows the gradient); one
+    optimizer step is taken for both; out-of-range values and contradicting options are refused."""
+    import keras
+
+    from zoo.models.text_classifier.model import build_sequence_classifier
+
+    keras.utils.set_random_seed(0)
+    classifier = build_sequence_classifier(cell="lstm", units=8, bidirectional=False, vocab_size=20, embedding_dim=6,
+                                           dropout=0.0, pooling="max_mean")
+    classifier.compile(optimizer=keras.optimizers.Adam(1e-2), loss="binary_crossentropy")
+    before = [w.copy() for w in classifier.get_weights()]
+    ids = np.array([[2, 5, 7, 9, 0, 0], [2, 11, 3, 4, 8, 6]], np.int32)
+    loss, adversarial = recipe.adversarial_step(classifier, 0.1)(ids, np.array([[1.0], [0.0]], np.float32))
+    assert float(adversarial) > float(loss) > 0
+    assert int(classifier.optimizer.iterations) == 1
+    assert all((now != then).any() for now, then in zip(classifier.get_weights(), before))
+    for bad, message in ((["--adversarial", "1.5"], "--adversarial is a fraction"),
+                         (["--init-classifier", "x.keras", "--no-init"], "contradict")):
+        with pytest.raises(SystemExit, match=message):
+            recipe.main(["train", "--work", "nowhere", *bad])
+
+
 def test_batches_group_similar_lengths_and_pad_to_the_multiple(recipe):
     reviews = [np.ones(n, np.int32) for n in (3, 70, 5, 65, 130)]
     labels = np.arange(5, dtype=np.float32)
@@ -138,6 +175,18 @@ def test_prepare_train_package_and_curve_from_a_tiny_language_model(recipe, tmp_
     assert os.path.getsize(tmp_path / "docs" / "imdb-lstm-lm-ft-learning-curve.png") > 1000
     with open(os.path.join(out, "imdb-lstm-lm-ft.json")) as f:
         assert len(json.load(f)["training"]["learning_curve"]) == 2
+
+    # Training on from the packaged classifier, adversarially: it starts from those weights, everything learns.
+    packaged = os.path.join(out, "imdb-lstm-lm-ft.keras")
+    recipe.main(["train", "--work", work, "--run", "adversarial", "--init-classifier", packaged, "--adversarial", "0.05",
+                 "--epochs", "1", "--batch-size", "16", "--steps-per-epoch", "2"])
+    with open(os.path.join(work, "adversarial", "history.json")) as f:
+        history = json.load(f)
+    assert history["config"]["init_classifier"] == packaged and history["config"]["adversarial"] == 0.05
+    assert history["config"]["init_classifier_sha256"] == card["sha256"] and [s["train"] for s in history["config"]["stages"]] == ["all"]
+    assert history["epochs"][0]["adversarial_loss"] > 0
+    with pytest.raises(SystemExit, match="shapes"):
+        recipe.main(["train", "--work", work, "--run", "wrong", "--init-classifier", "imdb-lstm-lm-ft"])
 
 
 def test_a_user_fine_tunes_the_language_model_on_their_own_labelled_file(recipe, tmp_path):
