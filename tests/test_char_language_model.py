@@ -266,9 +266,11 @@ def test_another_size_trains_and_validates_but_is_never_scored_on_test(recipe, t
             "--steps-per-epoch", "2", "--stateful", "--units", "8", "--layers", "1", "--run-dir", str(tmp_path / "runs"),
             "--out", str(tmp_path / "out")]
     assert recipe.main([*argv, "--stop-after-epochs", "1"]) is None and recipe.main([*argv, "--finish-now"]) is None
-    assert recipe.main(argv) is None  # the second epoch, then the end of the run
+    assert "Epoch 1/2" in capsys.readouterr().out
+    assert recipe.main(argv) is None  # the stateful twin resumes at the second epoch, then the run ends
     out = capsys.readouterr().out
-    assert out.count("validation only: {'units': 8, 'layers': 1} differ") == 2 and "Epoch 2/2" in out
+    assert "resuming from the backup of epoch 1" in out and "Epoch 2/2" in out and "Epoch 1/2" not in out
+    assert out.count("validation only: {'units': 8, 'layers': 1} differ") == 1
     assert (tmp_path / "runs" / NAME / "best.weights.h5").exists() and not (tmp_path / "out").exists()
     with pytest.raises(SystemExit):
         recipe.main([*argv, "--units", "0"])
