@@ -205,7 +205,7 @@ def test_a_user_fine_tunes_the_language_model_on_their_own_labelled_file(recipe,
             writer.writerow(["spam", "a great great film !"] if i % 2 else ["ham", "the movie was bad"])
     work, out = str(tmp_path / "work"), str(tmp_path / "out")
     recipe.main(["prepare", "--work", work, "--init-from", lm_path, "--data", str(data)])
-    recipe.main(["train", "--work", work, "--epochs", "3", "--batch-size", "8"])
+    recipe.main(["train", "--work", work, "--epochs", "3", "--batch-size", "8", "--steps-per-epoch", "5"])  # each stage once
     path = recipe.main(["package", "--work", work, "--out", out, "--name", "spam-filter"])
     with open(os.path.join(out, "spam-filter.json")) as f:
         facts = json.load(f)
