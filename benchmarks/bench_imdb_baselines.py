@@ -173,7 +173,8 @@ def main(argv=None):
         training = card.get("training") or {}
         rows.append((card["metrics"]["accuracy"], f"| `{name}` | {card['metrics']['accuracy']:.4f} | "
                      f"{card['validation']['accuracy']:.4f} | checkpoint card (`zoo eval`) | "
-                     f"{training.get('train_seconds', '-')} s wall on {training.get('hardware', '?')} |"))
+                     f"{training.get('train_seconds_total', training.get('train_seconds', '-'))} s wall on "
+                     f"{training.get('hardware', '?')} |"))  # a checkpoint trained on from another: both runs
     for label, result in baselines.items():
         rows.append((result["test"], f"| {label} (this script; {result['setting']}) | {result['test']:.4f} | "
                      f"{result['validation']:.4f} | measured here | {result['cpu_s']:.0f} s CPU "

@@ -539,19 +539,38 @@ def package(args):
 
     metrics = spec.evaluator_fn()(model, split="test", limit=args.eval_limit)
     print(f"test: {json.dumps(metrics)}", flush=True)
+    training = {**history["config"], "language_model": sizes, "best_epoch": history["best"]["epoch"], "epochs_max": history["config"]["epochs"],
+                "epochs_run": len(history["epochs"]), "history": history["epochs"], "stopped": history["stopped"],
+                "train_seconds": round(history["train_seconds"]), "backend": history["backend"], "hardware": hardware(),
+                "prepare_command": sizes["command"], "package_command": command_line(args),
+                "packaged_with": f"zoo {__version__}, Keras {keras.__version__}, TensorFlow {tf.__version__}"}
+    training.update(continuation(history["config"], _checkpoint.card_file(args.out, NAME), training["train_seconds"]))
     card = _checkpoint.write_checkpoint(
         spec, model, metrics=metrics,
         validation={spec.metric: here, "n": 2500 if args.eval_limit is None else args.eval_limit},
-        recipe_command=history["command"],
-        training={**history["config"], "language_model": sizes, "best_epoch": history["best"]["epoch"], "epochs_max": history["config"]["epochs"],
-                  "epochs_run": len(history["epochs"]), "history": history["epochs"], "stopped": history["stopped"],
-                  "train_seconds": round(history["train_seconds"]), "backend": history["backend"], "hardware": hardware(),
-                  "prepare_command": sizes["command"], "package_command": command_line(args),
-                  "packaged_with": f"zoo {__version__}, Keras {keras.__version__}, TensorFlow {tf.__version__}"},
-        out_dir=args.out,
+        recipe_command=history["command"], training=training, out_dir=args.out,
     )
     print(json.dumps({k: card[k] for k in ("name", "metrics", "size_bytes", "sha256")}), flush=True)
     return card
+
+
+def continuation(config, card_path, train_seconds):
+    """What a card trained on from the checkpoint it replaces keeps of that one's card: how it was made
+    (``continued_from``, itself possibly a continuation), its learning curve and plots, and the training time of
+    the whole chain (``train_seconds_total``). Empty when the run did not start from the card at ``card_path``."""
+    if not config.get("init_classifier_sha256") or not os.path.exists(card_path):
+        return {}
+    previous = read_json(card_path)
+    if previous["sha256"] != config["init_classifier_sha256"]:
+        return {}
+    before = previous["training"]
+    kept = ("recipe_command", "metrics", "validation", "sha256", "trained_on")
+    continued_from = {**{k: previous[k] for k in kept if k in previous},
+                      **{k: before[k] for k in before if k not in ("learning_curve", "plots", "language_model")}}
+    record = {"continued_from": continued_from,
+              "train_seconds_total": train_seconds + before.get("train_seconds_total", before["train_seconds"])}
+    record.update({k: before[k] for k in ("learning_curve", "plots") if k in before})
+    return record
 
 
 def trained_model(args, history, sizes):

@@ -51,9 +51,9 @@ BARS = {"imdb-simplernn": 0.80, "imdb-lstm": 0.875, "imdb-gru": 0.875, "imdb-bil
         # Perplexity per token on the 25,000 test reviews (lower is better; issue 15 asks for the figure, with no bar):
         # below a unigram model of the train + unlabelled reviews on the same vocabulary (678.95, add-one smoothing).
         "imdb-lm-lstm": 678.95,
-        # Accuracy: ahead of the zoo's IMDB classifiers trained without the language model (imdb-bigru, 0.8970). Issue 15's
-        # bar, 0.915, is missed (a strict xfail in test_lm_classifier).
-        "imdb-lstm-lm-ft": 0.8970}
+        # Accuracy: issue 15's bar, ahead of NBSVM-bi and TF-IDF logistic regression (0.912 and 0.906 in the issue;
+        # benchmarks/bench_imdb_baselines.py measures 0.9069 and 0.9076 on this split).
+        "imdb-lstm-lm-ft": 0.915}
 # Size of each dataset's full official test split, in the unit its metric counts (reviews, tokens, entities, images, sentence pairs).
 FULL_TEST = {"imdb": 25_000, "ud_ewt": 25_094, "conll2003": 5_648, "flickr8k": 1_000, "spa_eng": 2_966, "names": 1_776,
              "nab": 58,  # NAB: every series of the corpus (365,558 rows, 116 labelled windows)

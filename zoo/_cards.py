@@ -23,7 +23,13 @@ TABLE_END = "<!-- models:end -->"
 
 
 def _earlier_stage(training: dict) -> str:
-    """", after a run of 94 min it started from (runs/.../best.weights.h5): 124 min in all" when there was one."""
+    """", after a run of 94 min it started from (runs/.../best.weights.h5): 124 min in all" when there was one;
+    for a checkpoint trained on from the one it replaced (``continued_from``), that one's command and time."""
+    earlier = training.get("continued_from")
+    if earlier and "train_seconds_total" in training:
+        return (f", continuing the checkpoint it replaced (sha256 `{earlier['sha256'][:12]}…`, "
+                f"`{earlier['recipe_command']}`, {earlier.get('train_seconds_total', earlier['train_seconds']) / 60:.0f} min"
+                f"{_earlier_stage(earlier)}): {training['train_seconds_total'] / 60:.0f} min in all")
     seconds = training.get("init_from_train_seconds")
     if not training.get("init_from") or seconds is None:
         return ""
