@@ -145,6 +145,7 @@ def main(argv=None):
     import sklearn
 
     import zoo
+    from zoo._cards import train_seconds_in_all  # a continued checkpoint: every run's time
     from zoo.data import imdb
 
     def log(message):
@@ -173,8 +174,7 @@ def main(argv=None):
         training = card.get("training") or {}
         rows.append((card["metrics"]["accuracy"], f"| `{name}` | {card['metrics']['accuracy']:.4f} | "
                      f"{card['validation']['accuracy']:.4f} | checkpoint card (`zoo eval`) | "
-                     f"{training.get('train_seconds_total', training.get('train_seconds', '-'))} s wall on "
-                     f"{training.get('hardware', '?')} |"))  # a checkpoint trained on from another: both runs
+                     f"{train_seconds_in_all(training):.0f} s wall on {training.get('hardware', '?')} |"))
     for label, result in baselines.items():
         rows.append((result["test"], f"| {label} (this script; {result['setting']}) | {result['test']:.4f} | "
                      f"{result['validation']:.4f} | measured here | {result['cpu_s']:.0f} s CPU "

@@ -544,7 +544,7 @@ def package(args):
                 "train_seconds": round(history["train_seconds"]), "backend": history["backend"], "hardware": hardware(),
                 "prepare_command": sizes["command"], "package_command": command_line(args),
                 "packaged_with": f"zoo {__version__}, Keras {keras.__version__}, TensorFlow {tf.__version__}"}
-    training.update(continuation(history["config"], _checkpoint.card_file(args.out, NAME), training["train_seconds"]))
+    training.update(continuation(history["config"], _checkpoint.card_file(args.out, NAME)))
     card = _checkpoint.write_checkpoint(
         spec, model, metrics=metrics,
         validation={spec.metric: here, "n": 2500 if args.eval_limit is None else args.eval_limit},
@@ -554,10 +554,10 @@ def package(args):
     return card
 
 
-def continuation(config, card_path, train_seconds):
+def continuation(config, card_path):
     """What a card trained on from the checkpoint it replaces keeps of that one's card: how it was made
-    (``continued_from``, itself possibly a continuation), its learning curve and plots, and the training time of
-    the whole chain (``train_seconds_total``). Empty when the run did not start from the card at ``card_path``."""
+    (``continued_from``, itself possibly a continuation; the card page adds up the chain's training time), its
+    learning curve and plots. Empty when the run did not start from the card at ``card_path``."""
     if not config.get("init_classifier_sha256") or not os.path.exists(card_path):
         return {}
     previous = read_json(card_path)
@@ -567,10 +567,7 @@ def continuation(config, card_path, train_seconds):
     kept = ("recipe_command", "metrics", "validation", "sha256", "trained_on")
     continued_from = {**{k: previous[k] for k in kept if k in previous},
                       **{k: before[k] for k in before if k not in ("learning_curve", "plots", "language_model")}}
-    record = {"continued_from": continued_from,
-              "train_seconds_total": train_seconds + before.get("train_seconds_total", before["train_seconds"])}
-    record.update({k: before[k] for k in ("learning_curve", "plots") if k in before})
-    return record
+    return {"continued_from": continued_from, **{k: before[k] for k in ("learning_curve", "plots") if k in before}}
 
 
 def trained_model(args, history, sizes):

@@ -134,3 +134,9 @@ def test_a_card_trained_from_an_earlier_run_counts_both_runs_time():
                                                "124 min in all")
     assert _cards._earlier_stage({"train_seconds": 1800}) == ""
     assert _cards._earlier_stage({"train_seconds": 1800, "init_from": "x", "init_from_train_seconds": None}) == ""
+    replaced = {"sha256": "ab" * 32, "recipe_command": "python recipes/r.py", **training}
+    continued = {"train_seconds": 600, "continued_from": replaced}
+    assert _cards.train_seconds_in_all(continued) == 600 + 1800 + 5640
+    assert _cards._earlier_stage(continued) == (
+        ", continuing the checkpoint it replaced (sha256 `abababababab…`, `python recipes/r.py`, 124 min, after a run of "
+        "94 min it started from (`runs/a/best.weights.h5`): 124 min in all): 134 min in all")
